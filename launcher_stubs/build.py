@@ -39,9 +39,7 @@ def stub_name(arch: str, variant: str) -> str:
 
 
 def _zig(*args: str, cwd: Path | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "ziglang", *args], cwd=cwd, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "ziglang", *args], cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"zig {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
@@ -111,8 +109,12 @@ def format_sums(sums: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="rebuild elsewhere and compare with the shipped stubs")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild elsewhere and compare with the shipped stubs"
+    )
     args = parser.parse_args(argv)
     check_toolchain()
     if not args.check:

@@ -1,0 +1,200 @@
+"""Launcher bytes for any Windows target, and what an existing launcher will run.
+
+In the standard layout (``<prefix>/Scripts/NAME.exe``) a launcher is a plain copy
+of one of six stubs (x86, x64, arm64; console or GUI): it takes its command from
+its own file name. Only other layouts get a ``.shimcfg`` section naming the
+command and the prefix, added with pefile. Everything here is pure bytes-in,
+bytes-out, so it works the same on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path, PurePath, PureWindowsPath
+from typing import Optional, Union
+
+from shimgen import pe
+from shimgen.errors import ShimgenError
+from shimgen.fsutil import atomic_write
+from shimgen.linkrecord import LauncherConfig, LinkRecord, check_command_name
+from shimgen.pe import Arch
+
+CONFIG_SECTION = ".shimcfg"
+LINKS_DIR = (".shimgen", "links")
+# Both record kinds' headers are in every stub's read-only data: a reliable
+# fingerprint of shimgen launchers across stub versions.
+_FINGERPRINT = (b"shimgen-link\0", b"shimgen-launcher\0")
+
+# Exit codes of the launcher's own failures (launcher_stubs/launcher.c).
+EXIT_CODES = {
+    240: "launcher unusable (own path or config section)",
+    241: "link record missing",
+    242: "link record invalid",
+    243: "target refused (outside the environment)",
+    244: "target missing",
+    245: "spawn failed",
+}
+
+
+def stub_name(arch: Arch, gui: bool) -> str:
+    return f"launcher-{arch.value}-{'gui' if gui else 'console'}.exe"
+
+
+@functools.cache
+def stub_bytes(arch: Union[Arch, str], gui: bool = False) -> bytes:
+    """The shipped stub for ``arch`` and subsystem, read once per process."""
+    arch = Arch(arch)
+    data = resources.files("shimgen").joinpath("stubs", stub_name(arch, gui)).read_bytes()
+    return data
+
+
+@functools.lru_cache(maxsize=1024)
+def launcher_bytes(
+    arch: Union[Arch, str], gui: bool = False, *, command: Optional[str] = None, prefix: Optional[str] = None
+) -> bytes:
+    """The bytes of a launcher.
+
+    With neither ``command`` nor ``prefix`` this is the stub itself: the
+    launcher then runs the command named by its own file, in the environment
+    whose ``Scripts`` folder holds it. Otherwise a config section is added.
+    """
+    stub = stub_bytes(arch, gui)
+    if command is None and prefix is None:
+        return stub
+    config = LauncherConfig(command=command, prefix=prefix)
+    return pe.add_section(stub, CONFIG_SECTION, config.to_bytes())
+
+
+def write_launcher(
+    path: Union[str, os.PathLike[str]],
+    arch: Union[Arch, str],
+    gui: bool = False,
+    *,
+    command: Optional[str] = None,
+    prefix: Optional[str] = None,
+) -> bytes:
+    """Write a launcher to ``path`` crash-safely (temp file, fsync, rename); return its bytes.
+
+    ``command`` defaults to the file name without ``.exe``; a config section is
+    added only if the file name cannot say it or ``prefix`` is not the standard ``..``.
+    """
+    path = Path(path)
+    implied = command_from_file_name(path.name)
+    if command is not None:
+        check_command_name(command)
+    data = launcher_bytes(
+        arch,
+        gui,
+        command=None if command in (None, implied) else command,
+        prefix=None if prefix in (None, "..") else prefix,
+    )
+    atomic_write(path, data, executable=True)
+    return data
+
+
+def command_from_file_name(name: str) -> str:
+    """What a launcher called ``name`` runs: the name without a trailing ``.exe`` (any case)."""
+    return name[:-4] if name.lower().endswith(".exe") and len(name) > 4 else name
+
+
+class FileKind(enum.Enum):
+    SHIMGEN_LAUNCHER = "shimgen launcher"
+    OTHER_PE = "other Windows executable"
+    NOT_PE = "not a Windows executable"
+
+
+@dataclass(frozen=True)
+class LauncherInfo:
+    """What an ``.exe`` is; for shimgen launchers, how it was made."""
+
+    kind: FileKind
+    arch: Optional[Arch] = None
+    machine: Optional[int] = None
+    gui: bool = False
+    standard: bool = False  # byte-identical to a shipped stub: one hash, sign once
+    config: Optional[LauncherConfig] = None
+
+
+def identify(data: bytes) -> LauncherInfo:
+    """Classify executable bytes: shimgen launcher, other PE, or not a PE at all."""
+    info = pe.read_pe_info(data)
+    if info is None:
+        return LauncherInfo(FileKind.NOT_PE)
+    if not all(marker in data for marker in _FINGERPRINT):
+        return LauncherInfo(FileKind.OTHER_PE, info.arch, info.machine, info.gui)
+    config = None
+    if CONFIG_SECTION in info.sections:
+        raw = pe.read_section(data, CONFIG_SECTION)
+        config = LauncherConfig.from_bytes(raw or b"", source=f"{CONFIG_SECTION} section")
+    standard = info.arch is not None and data == stub_bytes(info.arch, info.gui)
+    return LauncherInfo(FileKind.SHIMGEN_LAUNCHER, info.arch, info.machine, info.gui, standard, config)
+
+
+@dataclass
+class Resolution:
+    """What a launcher at a given path will run, following the same steps as the launcher."""
+
+    launcher: Path
+    info: LauncherInfo
+    command: str
+    prefix: PurePath  # a PureWindowsPath when a Windows prefix is read on another OS
+    link_record: PurePath
+    record: Optional[LinkRecord] = None
+    target: Optional[Path] = None
+    script: Optional[Path] = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def resolve_launcher(path: Union[str, os.PathLike[str]]) -> Resolution:
+    """Decode the launcher at ``path``: its command, prefix, link record and target.
+
+    Problems (missing record, missing target, refused path) are collected, not
+    raised, so ``shimgen inspect`` can show everything it found. Raises
+    ShimgenError only if ``path`` is not a shimgen launcher at all.
+    """
+    path = Path(path).absolute()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ShimgenError(f"cannot read launcher ({error.strerror})", path=path) from None
+    info = identify(data)
+    if info.kind is not FileKind.SHIMGEN_LAUNCHER:
+        raise ShimgenError(f"not a shimgen launcher ({info.kind.value})", path=path)
+    config = info.config or LauncherConfig()
+    command = config.command or command_from_file_name(path.name)
+    prefix_text = config.prefix or ".."
+    windows_prefix = PureWindowsPath(prefix_text)
+    if os.name != "nt" and (windows_prefix.drive or prefix_text.startswith("\\")):
+        resolution = Resolution(
+            path, info, command, windows_prefix, windows_prefix.joinpath(*LINKS_DIR, command)
+        )
+        resolution.notes.append(
+            "the prefix is a Windows path: its link record can be checked on Windows only"
+        )
+        return resolution
+    prefix = Path(os.path.normpath(path.parent / prefix_text.replace("\\", os.sep)))
+    link_record = prefix.joinpath(*LINKS_DIR, command)
+    resolution = Resolution(path, info, command, prefix, link_record)
+    try:
+        record = LinkRecord.from_bytes(link_record.read_bytes(), source=link_record)
+    except FileNotFoundError:
+        resolution.problems.append(f"link record missing: {link_record}")
+        return resolution
+    except (OSError, ShimgenError) as error:
+        resolution.problems.append(str(error).replace("\n", " "))
+        return resolution
+    resolution.record = record
+    resolution.target, resolution.script = record.paths(prefix)
+    for kind, file in (("target", resolution.target), ("script", resolution.script)):
+        if file is not None and not file.is_file():
+            resolution.problems.append(f"{kind} missing: {file}")
+    return resolution
