@@ -50,7 +50,8 @@ def check_toolchain() -> None:
     try:
         found = _zig("version").strip()
     except (RuntimeError, OSError) as error:
-        raise SystemExit(f"ziglang=={ZIG_VERSION} is needed: pip install 'ziglang=={ZIG_VERSION}' ({error})")
+        needed = f"ziglang=={ZIG_VERSION} is needed: pip install 'ziglang=={ZIG_VERSION}'"
+        raise SystemExit(f"{needed} ({error})") from None
     if found != ZIG_VERSION:
         raise SystemExit(f"ziglang {found} found, {ZIG_VERSION} needed: pip install 'ziglang=={ZIG_VERSION}'")
 
@@ -78,8 +79,8 @@ def compile_windows(
         include = (Path.cwd() / include).resolve()
     include = include / "libc" / "include" / "any-windows-any"
     command = [
-        "cc", "-target", ZIG_TARGETS[arch], "-Os", "-s", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
-        "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
+        "cc", "-target", ZIG_TARGETS[arch], "-Os", "-s", "-nostdlib", "-ffreestanding",
+        "-fno-stack-protector", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
         "-isystem", str(include), f"-Wl,--entry={entry}", f"-Wl,--subsystem,{subsystem}",
         "-Wl,--build-id=none", *(["-shared"] if shared else []), *(defines or []), *(extra or []),
         *[source.name for source in sources], *[f"-l{lib}" for lib in (libraries or [])],

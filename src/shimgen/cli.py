@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -66,7 +66,7 @@ def main() -> None:
     help="Environment prefix the launcher uses: absolute, or relative to the launcher's folder. "
     "Default: '..', the standard <prefix>\\Scripts\\NAME.exe layout.",
 )
-def generate(name: str, arch: str, gui: bool, out: Path, prefix: Optional[str]) -> None:
+def generate(name: str, arch: str, gui: bool, out: Path, prefix: str | None) -> None:
     """Write a launcher for command NAME, for any Windows architecture, from any OS.
 
     In the standard layout (the file is <prefix>/Scripts/NAME.exe) the launcher

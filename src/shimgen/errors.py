@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 
 class ShimgenError(Exception):
@@ -14,9 +13,7 @@ class ShimgenError(Exception):
     parts.
     """
 
-    def __init__(
-        self, message: str, *, path: Optional[os.PathLike[str] | str] = None, hint: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, path: os.PathLike[str] | str | None = None, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.path = None if path is None else os.fspath(path)

@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePath, PureWindowsPath
-from typing import Optional, Union
 
 from shimgen import pe
 from shimgen.errors import ShimgenError
@@ -45,16 +44,16 @@ def stub_name(arch: Arch, gui: bool) -> str:
 
 
 @functools.cache
-def stub_bytes(arch: Union[Arch, str], gui: bool = False) -> bytes:
+def stub_bytes(arch: Arch | str, gui: bool = False) -> bytes:
     """The shipped stub for ``arch`` and subsystem, read once per process."""
     arch = Arch(arch)
-    data = resources.files("shimgen").joinpath("stubs", stub_name(arch, gui)).read_bytes()
+    data = resources.files("shimgen").joinpath("stubs").joinpath(stub_name(arch, gui)).read_bytes()
     return data
 
 
 @functools.lru_cache(maxsize=1024)
 def launcher_bytes(
-    arch: Union[Arch, str], gui: bool = False, *, command: Optional[str] = None, prefix: Optional[str] = None
+    arch: Arch | str, gui: bool = False, *, command: str | None = None, prefix: str | None = None
 ) -> bytes:
     """The bytes of a launcher.
 
@@ -70,12 +69,12 @@ def launcher_bytes(
 
 
 def write_launcher(
-    path: Union[str, os.PathLike[str]],
-    arch: Union[Arch, str],
+    path: str | os.PathLike[str],
+    arch: Arch | str,
     gui: bool = False,
     *,
-    command: Optional[str] = None,
-    prefix: Optional[str] = None,
+    command: str | None = None,
+    prefix: str | None = None,
 ) -> bytes:
     """Write a launcher to ``path`` crash-safely (temp file, fsync, rename); return its bytes.
 
@@ -112,11 +111,11 @@ class LauncherInfo:
     """What an ``.exe`` is; for shimgen launchers, how it was made."""
 
     kind: FileKind
-    arch: Optional[Arch] = None
-    machine: Optional[int] = None
+    arch: Arch | None = None
+    machine: int | None = None
     gui: bool = False
     standard: bool = False  # byte-identical to a shipped stub: one hash, sign once
-    config: Optional[LauncherConfig] = None
+    config: LauncherConfig | None = None
 
 
 def identify(data: bytes) -> LauncherInfo:
@@ -143,9 +142,9 @@ class Resolution:
     command: str
     prefix: PurePath  # a PureWindowsPath when a Windows prefix is read on another OS
     link_record: PurePath
-    record: Optional[LinkRecord] = None
-    target: Optional[Path] = None
-    script: Optional[Path] = None
+    record: LinkRecord | None = None
+    target: Path | None = None
+    script: Path | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -154,7 +153,7 @@ class Resolution:
         return not self.problems
 
 
-def resolve_launcher(path: Union[str, os.PathLike[str]]) -> Resolution:
+def resolve_launcher(path: str | os.PathLike[str]) -> Resolution:
     """Decode the launcher at ``path``: its command, prefix, link record and target.
 
     Problems (missing record, missing target, refused path) are collected, not

@@ -14,10 +14,10 @@ hostile record cannot make it run a program elsewhere.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Optional
 
 from shimgen.errors import PathRefused, RecordError
 
@@ -34,7 +34,9 @@ _DEVICE_NAME = re.compile(
 _FORBIDDEN_CHARACTERS = re.compile(r'[\x00-\x1f<>:"\\|?*]')
 
 
-def parse_record(data: bytes, kind: str, keys: tuple[str, ...], *, source: object = None) -> dict[str, str]:
+def parse_record(
+    data: bytes, kind: str, keys: tuple[str, ...], *, source: str | os.PathLike[str] | None = None
+) -> dict[str, str]:
     """Parse a record of ``kind`` holding only ``keys``; raise RecordError otherwise."""
     if len(data) > MAX_RECORD_BYTES:
         raise RecordError(
@@ -54,7 +56,8 @@ def parse_record(data: bytes, kind: str, keys: tuple[str, ...], *, source: objec
     if header != f"{kind} {FORMAT_VERSION}":
         if header.startswith(f"{kind} "):
             raise RecordError(
-                f"{kind} record has format version {header[len(kind) + 1 :]!r}; this shimgen reads {FORMAT_VERSION}",
+                f"{kind} record has format version {header[len(kind) + 1 :]!r}; "
+                f"this shimgen reads {FORMAT_VERSION}",
                 path=source,
                 hint="it was written by a newer shimgen: upgrade shimgen",
             )
@@ -74,7 +77,7 @@ def parse_record(data: bytes, kind: str, keys: tuple[str, ...], *, source: objec
     return fields
 
 
-def format_record(kind: str, fields: dict[str, Optional[str]]) -> bytes:
+def format_record(kind: str, fields: dict[str, str | None]) -> bytes:
     """The canonical bytes of a record: header, then the present fields in order."""
     lines = [f"{kind} {FORMAT_VERSION}"]
     for key, value in fields.items():
@@ -128,7 +131,7 @@ class LinkRecord:
     """
 
     target: str
-    script: Optional[str] = None
+    script: str | None = None
 
     def __post_init__(self) -> None:
         check_relative_path(self.target)
@@ -139,7 +142,7 @@ class LinkRecord:
         return format_record(LINK_KIND, {"target": self.target, "script": self.script})
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, source: object = None) -> LinkRecord:
+    def from_bytes(cls, data: bytes, *, source: str | os.PathLike[str] | None = None) -> LinkRecord:
         fields = parse_record(data, LINK_KIND, ("target", "script"), source=source)
         if "target" not in fields:
             raise RecordError("link record has no target", path=source)
@@ -148,7 +151,7 @@ class LinkRecord:
         except PathRefused as error:
             raise RecordError(error.message, path=source, hint=error.hint) from None
 
-    def paths(self, prefix: Path) -> tuple[Path, Optional[Path]]:
+    def paths(self, prefix: Path) -> tuple[Path, Path | None]:
         """The absolute target and script inside ``prefix``."""
         return resolve_in_prefix(prefix, self.target), (
             None if self.script is None else resolve_in_prefix(prefix, self.script)
@@ -169,8 +172,8 @@ class LauncherConfig:
     (the standard layout is ``..``: ``<prefix>/Scripts/NAME.exe``).
     """
 
-    command: Optional[str] = None
-    prefix: Optional[str] = None
+    command: str | None = None
+    prefix: str | None = None
 
     def __post_init__(self) -> None:
         if self.command is not None:
@@ -182,7 +185,7 @@ class LauncherConfig:
         return format_record(CONFIG_KIND, {"command": self.command, "prefix": self.prefix})
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, source: object = None) -> LauncherConfig:
+    def from_bytes(cls, data: bytes, *, source: str | os.PathLike[str] | None = None) -> LauncherConfig:
         fields = parse_record(data.split(b"\0", 1)[0], CONFIG_KIND, ("command", "prefix"), source=source)
         return cls(fields.get("command"), fields.get("prefix"))
 

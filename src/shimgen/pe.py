@@ -11,7 +11,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import Enum
-from typing import Optional
 
 import pefile
 
@@ -42,7 +41,7 @@ class PEInfo:
     """What shimgen needs to know about an executable."""
 
     machine: int
-    arch: Optional[Arch]  # None for machines shimgen has no launcher for
+    arch: Arch | None  # None for machines shimgen has no launcher for
     subsystem: int
     sections: tuple[str, ...]
 
@@ -66,7 +65,7 @@ def _parse(data: bytes) -> pefile.PE:
         raise ShimgenError(f"not a valid Windows executable ({error.value})") from None
 
 
-def read_pe_info(data: bytes) -> Optional[PEInfo]:
+def read_pe_info(data: bytes) -> PEInfo | None:
     """Machine, subsystem and sections of a PE file, or None if ``data`` is not one."""
     if not is_pe(data):
         return None
@@ -80,7 +79,7 @@ def read_pe_info(data: bytes) -> Optional[PEInfo]:
     )
 
 
-def read_section(data: bytes, name: str) -> Optional[bytes]:
+def read_section(data: bytes, name: str) -> bytes | None:
     """The raw bytes of section ``name`` (trimmed to its virtual size), or None."""
     pe = _parse(data)
     for section in pe.sections:
@@ -90,7 +89,7 @@ def read_section(data: bytes, name: str) -> Optional[bytes]:
     return None
 
 
-def read_manifest(data: bytes) -> Optional[bytes]:
+def read_manifest(data: bytes) -> bytes | None:
     """The embedded application manifest (resource type RT_MANIFEST), or None."""
     pe = pefile.PE(data=data, fast_load=True)
     pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
