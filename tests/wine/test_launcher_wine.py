@@ -46,7 +46,9 @@ TAILS = [
 
 
 @pytest.mark.parametrize("tail", TAILS)
-def test_command_line_tail_is_verbatim(wine: Wine, env: Env, probe_exe: Path, tmp_path: Path, tail: str) -> None:
+def test_command_line_tail_is_verbatim(
+    wine: Wine, env: Env, probe_exe: Path, tmp_path: Path, tail: str
+) -> None:
     target = env.add_file("probe", "1.0", probe_exe)
     env.link("probe", target)
     launcher = env.launcher("probe")
@@ -89,7 +91,10 @@ def test_missing_link_record(wine: Wine, env: Env) -> None:
     assert result.returncode == 241
     link = windows_path(env.prefix / ".shimgen" / "links" / "ghost")
     _assert_one_line_error(
-        result, launcher, f"no link record: {link}", f'Repair: shimgen doctor --fix --prefix "{windows_path(env.prefix)}"'
+        result,
+        launcher,
+        f"no link record: {link}",
+        f'Repair: shimgen doctor --fix --prefix "{windows_path(env.prefix)}"',
     )
 
 
@@ -129,7 +134,9 @@ def test_invalid_link_record(wine: Wine, env: Env, record: bytes, why: str) -> N
         ("\\\\?\\C:\\Windows\\System32\\cmd.exe", "drive or stream"),
     ],
 )
-def test_refuses_paths_outside_the_prefix(wine: Wine, env: Env, probe_exe: Path, target: str, why: str) -> None:
+def test_refuses_paths_outside_the_prefix(
+    wine: Wine, env: Env, probe_exe: Path, target: str, why: str
+) -> None:
     (env.prefix.parent / "outside.exe").write_bytes(probe_exe.read_bytes())  # a real program, just outside
     launcher = env.launcher("evil")
     env.link_raw("evil", f"shimgen-link 1\ntarget={target}\n".encode())
@@ -226,7 +233,9 @@ def test_long_prefix_resolves_via_extended_paths(wine: Wine, tmp_path: Path, pro
     assert result.returncode == 245 and "cannot start" in trace[-1], result.stderr
 
 
-def test_running_launcher_is_locked_but_its_target_can_be_switched(wine: Wine, env: Env, probe_exe: Path) -> None:
+def test_running_launcher_is_locked_but_its_target_can_be_switched(
+    wine: Wine, env: Env, probe_exe: Path
+) -> None:
     """The invariant in one test: shimgen never needs to write the running image."""
     v1 = env.add_file("probe", "1.0", probe_exe)
     v2 = env.add_file("probe", "2.0", probe_exe)
@@ -275,7 +284,9 @@ def test_killing_the_launcher_kills_the_tool_and_its_children(
         assert wait_until(lambda: len(_windows_processes_named("spawner-tool.exe")) == 2)
         os.kill(launcher_process.pid, signal.SIGKILL)
         launcher_process.wait(timeout=30)
-        assert wait_until(lambda: not _windows_processes_named("spawner-tool.exe")), "tool or its child survived"
+        assert wait_until(lambda: not _windows_processes_named("spawner-tool.exe")), (
+            "tool or its child survived"
+        )
     finally:
         for pid in _windows_processes_named("spawner-tool.exe"):
             os.kill(pid, signal.SIGKILL)
@@ -300,7 +311,9 @@ def test_control_without_launcher_the_grandchild_survives(
             os.kill(pid, signal.SIGKILL)
 
 
-def test_child_keeps_the_callers_working_directory(wine: Wine, env: Env, probe_exe: Path, tmp_path: Path) -> None:
+def test_child_keeps_the_callers_working_directory(
+    wine: Wine, env: Env, probe_exe: Path, tmp_path: Path
+) -> None:
     env.link("where", env.add_file("where", "1.0", probe_exe))
     workdir = tmp_path / "work dir"
     workdir.mkdir()
@@ -318,7 +331,8 @@ def test_python_entry_point_with_windows_cpython(wine: Wine, env: Env, windows_p
     (env.prefix / "python").symlink_to(windows_python, target_is_directory=True)
     entry = env.entry("demo", "1.0")
     (entry / "demo-script.py").write_text(
-        "import sys\nprint('argv', sys.argv[1:])\nprint('exe', sys.executable)\nsys.exit(3)\n", encoding="utf-8"
+        "import sys\nprint('argv', sys.argv[1:])\nprint('exe', sys.executable)\nsys.exit(3)\n",
+        encoding="utf-8",
     )
     env.link("demo", "python/python.exe", ".shimgen/store/demo/1.0-test/demo-script.py")
     result = wine.run(env.launcher("demo"), "a b", "ü", extra_env={"PYTHONUTF8": "1"})
@@ -327,7 +341,9 @@ def test_python_entry_point_with_windows_cpython(wine: Wine, env: Env, windows_p
     assert f"exe {windows_path(env.prefix / 'python' / 'python.exe')}" in result.stdout
 
 
-def test_gui_python_entry_point_uses_pythonw(wine: Wine, env: Env, windows_python: Path, tmp_path: Path) -> None:
+def test_gui_python_entry_point_uses_pythonw(
+    wine: Wine, env: Env, windows_python: Path, tmp_path: Path
+) -> None:
     (env.prefix / "python").symlink_to(windows_python, target_is_directory=True)
     entry = env.entry("gui", "1.0")
     marker = tmp_path / "gui-ran.txt"
@@ -340,7 +356,9 @@ def test_gui_python_entry_point_uses_pythonw(wine: Wine, env: Env, windows_pytho
     assert marker.read_text().endswith("pythonw.exe")
 
 
-def test_real_ruff_from_pypi_runs_through_the_launcher(wine: Wine, env: Env, ruff_exe: Path, prng_dll: Path) -> None:
+def test_real_ruff_from_pypi_runs_through_the_launcher(
+    wine: Wine, env: Env, ruff_exe: Path, prng_dll: Path
+) -> None:
     target = env.add_file("ruff", "0.17.6", ruff_exe)
     env.add_file("ruff", "0.17.6", prng_dll)  # test-only: Wine 8 lacks ProcessPrng
     env.link("ruff", target)

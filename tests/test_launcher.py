@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pefile
+import pytest
+
+from shimgen import (
+    Arch,
+    FileKind,
+    LinkRecord,
+    identify,
+    launcher_bytes,
+    resolve_launcher,
+    stub_bytes,
+    write_launcher,
+)
+from shimgen.errors import PathRefused, ShimgenError
+from shimgen.linkrecord import LauncherConfig
+from shimgen.pe import add_section, read_pe_info, read_section
+
+
+def test_standard_launcher_is_the_stub() -> None:
+    assert launcher_bytes("x64") is stub_bytes(Arch.X64)
+    assert launcher_bytes(Arch.ARM64, True) == stub_bytes("arm64", gui=True)
+
+
+@pytest.mark.parametrize("arch", list(Arch))
+@pytest.mark.parametrize("gui", [False, True])
+def test_configured_launcher_has_a_valid_config_section(arch: Arch, gui: bool) -> None:
+    data = launcher_bytes(arch, gui, command="tool ✓", prefix="..\\..")
+    info = identify(data)
+    assert info.kind is FileKind.SHIMGEN_LAUNCHER
+    assert (info.arch, info.gui, info.standard) == (arch, gui, False)
+    assert info.config == LauncherConfig("tool ✓", "..\\..")
+    pe = pefile.PE(data=data)
+    assert pe.verify_checksum()
+    assert pe.sections[-1].Name.rstrip(b"\0") == b".shimcfg"
+    assert pe.OPTIONAL_HEADER.SizeOfImage >= pe.sections[-1].VirtualAddress + pe.sections[-1].Misc_VirtualSize
+    # Everything before the new section is the stub's own code and data.
+    stub = pefile.PE(data=stub_bytes(arch, gui))
+    for old, new in zip(stub.sections, pe.sections):
+        assert old.get_data() == new.get_data()
+
+
+def test_add_section_refuses_overlays_and_long_names() -> None:
+    with pytest.raises(ShimgenError, match="overlay"):
+        add_section(stub_bytes("x64") + b"zipdata", ".shimcfg", b"x")
+    with pytest.raises(ValueError):
+        add_section(stub_bytes("x64"), ".toolongname", b"x")
+    assert read_section(add_section(stub_bytes("x86"), ".extra", b"hello"), ".extra") == b"hello"
+
+
+def test_identify_other_files() -> None:
+    assert identify(b"#!/bin/sh\n").kind is FileKind.NOT_PE
+    assert identify(b"MZ" + b"\0" * 100).kind is FileKind.NOT_PE
+    foreign = stub_bytes("x64").replace(b"shimgen-link\0", b"another-one\0\0")
+    info = identify(foreign)
+    assert (info.kind, info.arch) == (FileKind.OTHER_PE, Arch.X64)
+
+
+def test_write_launcher_uses_plain_stub_in_standard_layout(tmp_path: Path) -> None:
+    scripts = tmp_path / "Scripts"
+    scripts.mkdir()
+    assert write_launcher(scripts / "ruff.exe", "x64") == stub_bytes("x64")
+    assert write_launcher(scripts / "ruff.exe", "x64", command="ruff", prefix="..") == stub_bytes("x64")
+    assert (scripts / "ruff.exe").read_bytes() == stub_bytes("x64")
+    assert not list(scripts.glob(".*tmp"))  # no temporary file left behind
+    renamed = write_launcher(scripts / "other.exe", "x64", command="ruff")
+    assert identify(renamed).config == LauncherConfig(command="ruff")
+
+
+def test_write_launcher_rejects_bad_command_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(PathRefused):
+        write_launcher(tmp_path / "x.exe", "x64", command="../evil")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _env(tmp_path: Path) -> Path:
+    prefix = tmp_path / "env"
+    (prefix / "Scripts").mkdir(parents=True)
+    (prefix / ".shimgen" / "links").mkdir(parents=True)
+    return prefix
+
+
+def test_resolve_launcher_follows_the_link_record(tmp_path: Path) -> None:
+    prefix = _env(tmp_path)
+    entry = prefix / ".shimgen" / "store" / "ruff" / "1.0-x"
+    entry.mkdir(parents=True)
+    (entry / "ruff.exe").write_bytes(b"MZ")
+    (prefix / ".shimgen" / "links" / "ruff").write_bytes(
+        LinkRecord(".shimgen/store/ruff/1.0-x/ruff.exe").to_bytes()
+    )
+    write_launcher(prefix / "Scripts" / "ruff.exe", "x64")
+    resolution = resolve_launcher(prefix / "Scripts" / "ruff.exe")
+    assert resolution.ok, resolution.problems
+    assert (resolution.command, resolution.prefix, resolution.target) == ("ruff", prefix, entry / "ruff.exe")
+
+
+def test_resolve_launcher_reports_problems(tmp_path: Path) -> None:
+    prefix = _env(tmp_path)
+    launcher = prefix / "Scripts" / "tool.exe"
+    write_launcher(launcher, "arm64", gui=True)
+    assert resolve_launcher(launcher).problems == [f"link record missing: {prefix / '.shimgen/links/tool'}"]
+    (prefix / ".shimgen" / "links" / "tool").write_bytes(b"shimgen-link 1\ntarget=../../etc/passwd\n")
+    assert "'..'" in resolve_launcher(launcher).problems[0]
+    (prefix / ".shimgen" / "links" / "tool").write_bytes(LinkRecord("gone.exe", "gone.py").to_bytes())
+    assert resolve_launcher(launcher).problems == [
+        f"target missing: {prefix / 'gone.exe'}",
+        f"script missing: {prefix / 'gone.py'}",
+    ]
+
+
+def test_resolve_launcher_config_prefix_and_windows_prefix(tmp_path: Path) -> None:
+    prefix = _env(tmp_path)
+    (tmp_path / "bin").mkdir()
+    write_launcher(tmp_path / "bin" / "t.exe", "x64", command="tool", prefix="../env")
+    resolution = resolve_launcher(tmp_path / "bin" / "t.exe")
+    assert (resolution.command, resolution.prefix) == ("tool", prefix)
+    write_launcher(tmp_path / "bin" / "w.exe", "x64", prefix="C:\\tools")
+    windows = resolve_launcher(tmp_path / "bin" / "w.exe")
+    assert str(windows.link_record) == "C:\\tools\\.shimgen\\links\\w"
+    assert windows.ok and windows.notes
+
+
+def test_resolve_launcher_refuses_non_launchers(tmp_path: Path) -> None:
+    (tmp_path / "x.exe").write_bytes(b"not a program")
+    with pytest.raises(ShimgenError, match="not a shimgen launcher"):
+        resolve_launcher(tmp_path / "x.exe")
+
+
+def test_pe_info_of_garbage_is_none() -> None:
+    assert read_pe_info(b"") is None
