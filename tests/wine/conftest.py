@@ -176,26 +176,13 @@ def ruff_exe() -> Path:
     """ruff.exe from ruff's win_amd64 wheel on PyPI: a real Rust-built Windows tool."""
     folder = CACHE / RUFF.replace("==", "-")
     if not (folder / "ruff.exe").exists():
-        wheel = next(_ruff_wheel().glob("*.whl"))
+        wheel = next(_pip_download(RUFF, "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             member = next(n for n in archive.namelist() if n.endswith("/scripts/ruff.exe"))
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "ruff.exe.tmp").write_bytes(archive.read(member))
             os.replace(folder / "ruff.exe.tmp", folder / "ruff.exe")
     return folder / "ruff.exe"
-
-
-def _ruff_wheel() -> Path:
-    destination = CACHE / "downloads" / "ruff-win_amd64"
-    if not destination.exists() or not any(destination.glob("*.whl")):
-        destination.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--only-binary", ":all:",
-             "--platform", "win_amd64", "-d", str(destination), RUFF],
-            check=True,
-            timeout=600,
-        )  # fmt: skip
-    return destination
 
 
 @dataclass
