@@ -2,35 +2,49 @@
 
 Exit codes, for scripts: 0 success; 1 shimgen could not do what was asked (the
 message says what, to which path, and what to do); 2 bad usage (from click);
-3 ``inspect`` found a launcher that would fail to run.
+3 ``inspect`` found a launcher that would fail to run, or ``doctor`` found
+problems (after ``--fix``: problems it could not fix).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from shimgen import __version__
+from shimgen.doctor import GARBAGE, PROBLEM, doctor
 from shimgen.errors import ShimgenError
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
+from shimgen.store import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, Store, native_entry
 
 EXIT_ERROR = 1
 EXIT_BROKEN_LAUNCHER = 3
+EXIT_PROBLEMS = 3
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Group(click.Group):
-    """Turns ShimgenError into one clear message and exit code 1, never a traceback."""
+    """Turns ShimgenError (and any OSError) into one clear message and exit code 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ShimgenError as error:
             click.echo(f"shimgen: error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+        except OSError as error:
+            # Every expected failure is a ShimgenError; this is the safety net for the rest.
+            where = f": {error.filename}" if error.filename else ""
+            click.echo(f"shimgen: error: {error.strerror or error}{where}", err=True)
+            click.echo("  hint: nothing was half-written; 'shimgen doctor' shows the state", err=True)
             sys.exit(EXIT_ERROR)
 
 
@@ -127,3 +141,244 @@ def inspect(file: Path, as_json: bool) -> None:
             click.echo(f"{key.replace('_', ' '):<{width}}  {value}")
     if broken:
         sys.exit(EXIT_BROKEN_LAUNCHER)
+
+
+def store_options(function: F) -> F:
+    """``--prefix`` and ``--lock-timeout``, turned into a ``store`` argument."""
+
+    @click.option(
+        "--prefix",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Environment prefix (a virtual environment's folder). Default: the active virtual "
+        "environment ($VIRTUAL_ENV).",
+    )
+    @click.option(
+        "--lock-timeout",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_LOCK_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait while another shimgen changes the same environment.",
+    )
+    @functools.wraps(function)
+    def wrapper(prefix: Path | None, lock_timeout: float, **kwargs: Any) -> Any:
+        return function(
+            store=Store(choose_prefix(prefix), lock_timeout=lock_timeout, on_wait=_waiting), **kwargs
+        )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def choose_prefix(prefix: Path | None) -> Path:
+    if prefix is None:
+        active = os.environ.get("VIRTUAL_ENV")
+        if not active:
+            raise ShimgenError(
+                "no environment chosen",
+                hint="pass --prefix DIR, or activate a virtual environment (VIRTUAL_ENV is not set)",
+            )
+        prefix = Path(active)
+    if not prefix.is_dir():
+        raise ShimgenError("environment prefix is not an existing folder", path=prefix, hint="check --prefix")
+    return prefix
+
+
+def _waiting(lock: Path) -> None:
+    click.echo(f"shimgen: waiting for another shimgen to finish with {lock}", err=True)
+
+
+def _version_of(entry_name: str) -> str:
+    return entry_name.rsplit("-", 1)[0]
+
+
+@main.command()
+@click.argument("dist")
+@click.argument("version")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--gui", "gui", multiple=True, metavar="NAME", help="Give command NAME the GUI launcher (Windows)."
+)
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Put FILE in the entry beside the programs (a DLL, data) without a command of its own.",
+)
+@click.option(
+    "--platform",
+    type=click.Choice([WINDOWS, POSIX]),
+    help="On first use: make a Windows layout (Scripts\\*.exe launchers) or a POSIX one (bin/ symlinks). "
+    "Default: Windows on Windows, or when the prefix has Scripts\\ and no bin/.",
+)
+@click.option(
+    "--arch",
+    type=click.Choice([a.value for a in Arch]),
+    help="On first use, for a Windows layout: the launchers' architecture. Default: that of "
+    "Scripts\\python.exe, or of the running Windows.",
+)
+@store_options
+def link(
+    store: Store,
+    dist: str,
+    version: str,
+    files: tuple[Path, ...],
+    gui: tuple[str, ...],
+    extras: tuple[Path, ...],
+    platform: str | None,
+    arch: str | None,
+) -> None:
+    """Publish native programs FILES as VERSION of DIST and point their commands at them.
+
+    The low-level verb: each FILE becomes a command named after it (without
+    .exe); all of them, and every --extra file, go into one new store entry
+    side by side. The previous version's entry is kept for rollback and for
+    anything still running from it; 'shimgen gc' removes what is no longer
+    needed. Publishing the same content again changes nothing.
+    """
+    with store.locked():
+        layout = store.initialize(platform, arch)
+    entry_files, commands = native_entry(files, gui, extras, layout=layout)
+    result = store.publish(dist, version, entry_files, commands)
+    relative = result.entry.relative_to(store.prefix)
+    action = "published" if result.created else "reused"
+    click.echo(f"{action} {result.dist} {result.version}: {relative}")
+    if result.previous and result.previous != result.entry.name:
+        click.echo(f"switched from {_version_of(result.previous)} ({result.previous})")
+    click.echo(f"commands: {', '.join(c.name for c in commands)}")
+
+
+@main.command(name="list")
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def list_(store: Store, as_json: bool) -> None:
+    """List the distributions in the store: current version, kept versions, commands."""
+    rows: list[dict[str, Any]] = []
+    for state in store.dists():
+        try:
+            commands = [c.name for c in store.manifest(state.dist, state.current).commands]
+            problem = None
+        except ShimgenError as error:
+            commands, problem = [], error.message
+        rows.append(
+            {
+                "dist": state.dist,
+                "version": _version_of(state.current),
+                "entry": state.current,
+                "kept": [_version_of(g) for g in state.generations[1:]],
+                "kept_entries": list(state.generations[1:]),
+                "commands": commands,
+                "problem": problem,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no distributions" if store.initialized else f"not a shimgen environment: {store.prefix}")
+        return
+    for row in rows:
+        kept = f"  (previous: {', '.join(row['kept'])})" if row["kept"] else ""
+        detail = (
+            f"  PROBLEM: {row['problem']}" if row["problem"] else f"  commands: {', '.join(row['commands'])}"
+        )
+        click.echo(f"{row['dist']} {row['version']}{kept}{detail}")
+
+
+@main.command()
+@click.argument("dist")
+@store_options
+def rollback(store: Store, dist: str) -> None:
+    """Switch every command of DIST back to its previous version.
+
+    Each command switches atomically. The current and previous versions swap
+    places, so rolling back twice returns to where you started.
+    """
+    current, previous = store.rollback(dist)
+    click.echo(f"rolled back {dist}: {_version_of(current)} -> {_version_of(previous)}")
+
+
+@main.command()
+@click.argument("dist")
+@store_options
+def remove(store: Store, dist: str) -> None:
+    """Remove DIST's commands (shims and link records).
+
+    Works while they run: running programs are left alone, and their store
+    entries become garbage that 'shimgen gc' deletes once they have exited.
+    """
+    commands = store.remove(dist)
+    click.echo(f"removed {dist}" + (f"; commands: {', '.join(commands)}" if commands else ""))
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=DEFAULT_KEEP,
+    show_default=True,
+    help="Previous versions to keep per distribution for rollback.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@store_options
+def gc(store: Store, keep: int, as_json: bool) -> None:
+    """Delete store entries nothing needs any more, and empty the trash.
+
+    What is still running is left and retried on the next run; that is not an
+    error (exit code 0).
+    """
+    if not store.initialized:
+        raise ShimgenError("not a shimgen environment (no .shimgen/config.json)", path=store.prefix)
+    report = store.gc(keep)
+    if as_json:
+        body = {
+            "removed": [str(p) for p in report.removed],
+            "in_use": [str(p) for p in report.in_use],
+            "dropped_from_rollback": report.trimmed,
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    for path in report.removed:
+        click.echo(f"removed {path.relative_to(store.prefix)}")
+    for path in report.in_use:
+        click.echo(f"in use, left for next time: {path.relative_to(store.prefix)}")
+    if not report.removed and not report.in_use:
+        click.echo("nothing to collect")
+
+
+@main.command(name="doctor")
+@click.option("--fix", is_flag=True, help="Repair what can be repaired, then check again.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@store_options
+def doctor_(store: Store, fix: bool, as_json: bool) -> None:
+    """Check every shim, link record and store entry; say what --fix would do.
+
+    Exit code 0 when nothing is wrong (garbage for 'shimgen gc' is not a
+    problem), 3 when problems remain.
+    """
+    findings = doctor(store, fix=fix)
+    remaining = [f for f in findings if f.severity == PROBLEM and not f.fixed]
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        if not store.root.is_dir():
+            click.echo(f"not a shimgen environment: {store.prefix}")
+        for finding in findings:
+            where = (
+                finding.path.relative_to(store.prefix)
+                if finding.path.is_relative_to(store.prefix)
+                else finding.path
+            )
+            if finding.severity == GARBAGE:
+                click.echo(f"garbage: {where}: {finding.message} ({finding.fix})")
+                continue
+            status = "fixed" if finding.fixed else "PROBLEM"
+            click.echo(f"{status}: {where}: {finding.message}")
+            if not finding.fixed:
+                action = f"--fix will {finding.fix}" if finding.fix and not fix else "needs you"
+                click.echo(f"    {action}" + (f"; {finding.hint}" if finding.hint else ""))
+        problems = sum(f.severity == PROBLEM for f in findings)
+        click.echo(f"{problems} problem(s), {len(remaining)} remaining")
+    if remaining:
+        sys.exit(EXIT_PROBLEMS)

@@ -1,11 +1,34 @@
-"""Crash-safe writes: a reader sees the old file or the new one, never half of one."""
+"""Crash-safe filesystem steps: a reader sees the old state or the new one, never half of one.
+
+Every change shimgen makes to an environment goes through these few functions:
+new files are written under a temporary name in their destination folder,
+fsynced, then renamed into place; nothing is ever truncated or rewritten in
+place. On Windows a rename can fail for a moment because another process (a
+virus scanner, an indexer, a tool reading the file) has it open without
+``FILE_SHARE_DELETE``; :func:`replace` retries with a bounded backoff before
+giving up with the old file intact.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
+import secrets
+import shutil
+import stat
+import sys
 import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+
+from shimgen.errors import ShimgenError
+
+# Total about 2.5 s: long enough for a scanner to let go, short enough for a person waiting.
+RETRY_DELAYS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7)
+COPY_CHUNK = 1 << 20
 
 
 def fsync_directory(directory: Path) -> None:
@@ -19,6 +42,36 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _is_transient(error: OSError) -> bool:
+    """A Windows sharing violation or access denial that may clear when another process lets go."""
+    return os.name == "nt" and (
+        isinstance(error, PermissionError) or getattr(error, "winerror", None) in (5, 32, 33)
+    )
+
+
+def replace(source: Path, destination: Path) -> None:
+    """``os.replace`` that survives a moment of Windows file sharing; ShimgenError when it cannot.
+
+    On failure ``destination`` is unchanged (a rename is all or nothing) and
+    ``source`` is still there for the caller to clean up.
+    """
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            os.replace(source, destination)
+            return
+        except OSError as error:
+            if delay is None or not _is_transient(error):
+                raise ShimgenError(
+                    f"cannot rename {Path(source).name} into place ({error.strerror or error})",
+                    path=destination,
+                    hint="another program (a running copy, an editor, a virus scanner) holds it open; "
+                    "close it and retry: the old file is unchanged"
+                    if _is_transient(error)
+                    else "check permissions and free space; the old file is unchanged",
+                ) from None
+            time.sleep(delay)
+
+
 def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
     """Write ``data`` to ``path`` through a temporary file, fsync and an atomic rename.
 
@@ -27,7 +80,21 @@ def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
     old ``path`` is untouched.
     """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if not path.parent.is_dir():
+        os.makedirs(path.parent, exist_ok=True)
+    temporary = write_temporary(path.parent, path.name, data, executable=executable)
+    try:
+        replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    fsync_directory(path.parent)
+
+
+def write_temporary(folder: Path, name: str, data: bytes, *, executable: bool = False) -> Path:
+    """A new, fsynced file holding ``data`` in ``folder`` under a temporary name derived from ``name``."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
@@ -35,9 +102,113 @@ def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
             os.fsync(stream.fileno())
         if executable and os.name != "nt":
             os.chmod(temporary, 0o755)
-        os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    fsync_directory(path.parent)
+    return Path(temporary)
+
+
+def is_temporary_name(name: str) -> bool:
+    """Names :func:`write_temporary` and :func:`temporary_folder` make: crash leftovers, never live data."""
+    return (name.startswith(".") and name.endswith(".tmp")) or name.startswith(".tmp-")
+
+
+def create_file(path: Path, chunks: Iterable[bytes] | bytes, *, executable: bool = False) -> tuple[int, str]:
+    """Create ``path`` (which must not exist), fsync it; return its size and SHA-256.
+
+    Used inside a temporary store folder that is renamed into place as a whole,
+    so the file itself needs no temporary name.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    with os.fdopen(fd, "wb") as stream:
+        for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            stream.write(chunk)
+        stream.flush()
+        os.fsync(stream.fileno())
+    if executable and os.name != "nt":
+        os.chmod(path, 0o755)
+    return size, digest.hexdigest()
+
+
+def read_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as stream:
+        while chunk := stream.read(COPY_CHUNK):
+            yield chunk
+
+
+def hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in read_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def temporary_folder(parent: Path) -> Path:
+    """A new empty folder in ``parent`` named like a crash leftover, so GC and doctor know it."""
+    path = parent / f".tmp-{secrets.token_hex(6)}"
+    os.mkdir(path)
+    return path
+
+
+def move_aside(path: Path, trash: Path) -> Path:
+    """Rename ``path`` into the ``trash`` folder (same volume: the prefix); return its new name.
+
+    This is how shimgen gets rid of a file that may be running: Windows lets a
+    running image be renamed, never deleted or overwritten. GC deletes it later.
+    """
+    os.makedirs(trash, exist_ok=True)
+    destination = trash / f"{time.time_ns():x}-{secrets.token_hex(3)}-{path.name}"
+    replace(path, destination)
+    return destination
+
+
+def in_use(path: Path) -> bool:
+    """Whether a file under ``path`` is open as a running image (Windows); always False on POSIX.
+
+    A running program's file cannot be opened for writing on Windows (sharing
+    violation), which is a cheap and exact test that needs no extra API.
+    POSIX lets running files be deleted, so there is nothing to wait for.
+    """
+    if os.name != "nt":
+        return False
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for file in files:
+        try:
+            fd = os.open(file, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        except PermissionError:
+            return True
+        except OSError:
+            continue
+        os.close(fd)
+    return False
+
+
+def remove_tree(path: Path) -> bool:
+    """Delete ``path`` (file or folder) as far as possible; True when it is completely gone."""
+
+    def make_writable_and_retry(function: Callable[[str], object], failed_path: str, _error: object) -> None:
+        # Windows refuses to delete read-only files; anything else is left for the next run.
+        with contextlib.suppress(OSError):
+            os.chmod(failed_path, stat.S_IWRITE)
+            function(failed_path)
+
+    try:
+        if path.is_symlink() or not path.is_dir():
+            os.unlink(path)
+        elif sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=make_writable_and_retry)
+        else:
+            shutil.rmtree(path, onerror=make_writable_and_retry)
+    except FileNotFoundError:
+        return True
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ENOTEMPTY):
+            raise
+    return not os.path.lexists(path)

@@ -26,6 +26,9 @@ LINK_KIND = "shimgen-link"
 CONFIG_KIND = "shimgen-launcher"
 # The launcher reads at most this many bytes; a longer record is refused there.
 MAX_RECORD_BYTES = 16383
+# One path component; Windows and most POSIX filesystems allow 255, and a
+# launcher name still needs room for ".exe".
+MAX_NAME_LENGTH = 200
 
 # Names Windows maps to devices in every folder, with or without an extension.
 _DEVICE_NAME = re.compile(
@@ -114,6 +117,8 @@ def check_relative_path(path: str) -> str:
     for part in path.split("/"):
         if part in ("", ".", ".."):
             raise refuse("empty, '.' or '..' component")
+        if len(part) > MAX_NAME_LENGTH:
+            raise refuse(f"a component is {len(part)} characters long (at most {MAX_NAME_LENGTH})")
         if _FORBIDDEN_CHARACTERS.search(part):
             raise refuse(f"reserved character in {part!r}")
         if part[-1] in ". ":

@@ -10,6 +10,10 @@
  *   probe run APP FILE      CreateProcessW(APP, <UTF-8 command line in FILE>), wait, print
  *                           "exit=0x%08lx", exit 0: the exact 32-bit code, and an exact command line
  *   probe lock-check PATH   try to open PATH for writing and to delete it; print both errors
+ *   probe sibling NAME      print the file NAME next to our own .exe and exit 0; exit 104 if it is missing
+ *   probe loop N APP NAME   run "APP sibling NAME" N times, each waited for; print "launches=N failures=F"
+ *                           and exit 0 (the children print their siblings in between)
+ *   probe hold PATH MS      open PATH sharing only reading (no delete, no write), print "held", sleep MS
  */
 #define WIN32_LEAN_AND_MEAN
 #define UNICODE
@@ -105,6 +109,47 @@ void WINAPI probe_main(void) {
         DWORD delete_error = DeleteFileW(argv[2]) ? 0 : GetLastError();
         wsprintfW(line, L"write=%lu delete=%lu", write_error, delete_error);
         print(line);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"sibling") && argc > 2) {
+        static WCHAR path[MAX_PATH * 2];
+        static char bytes[4096];
+        DWORD n = GetModuleFileNameW(NULL, path, MAX_PATH), size = 0, done;
+        while (n && path[n - 1] != '\\') n--;
+        lstrcpyW(path + n, argv[2]);
+        HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+        if (file == INVALID_HANDLE_VALUE) ExitProcess(104);
+        ReadFile(file, bytes, sizeof bytes, &size, NULL);
+        CloseHandle(file);
+        WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), bytes, size, &done, NULL);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"loop") && argc > 4) {
+        static WCHAR command[MAX_PATH * 4], line[96];
+        DWORD count = number(argv[2]), failures = 0, first_failure = 0;
+        wsprintfW(command, L"\"%s\" sibling %s", argv[3], argv[4]);
+        for (DWORD i = 0; i < count; i++) {
+            STARTUPINFOW startup = {sizeof startup};
+            PROCESS_INFORMATION child;
+            DWORD code = 0xDEAD;
+            if (CreateProcessW(argv[3], command, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) {
+                WaitForSingleObject(child.hProcess, INFINITE);
+                GetExitCodeProcess(child.hProcess, &code);
+                CloseHandle(child.hProcess);
+                CloseHandle(child.hThread);
+            }
+            if (code != 0 && failures++ == 0) first_failure = code;
+        }
+        wsprintfW(line, L"launches=%lu failures=%lu first=%lu", count, failures, first_failure);
+        print(line);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"hold") && argc > 3) {
+        HANDLE file = CreateFileW(argv[2], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+        if (file == INVALID_HANDLE_VALUE) ExitProcess(105);
+        print(L"held");
+        Sleep(number(argv[3]));
+        CloseHandle(file);
         ExitProcess(0);
     }
     ExitProcess(102);

@@ -1,0 +1,291 @@
+"""``shimgen doctor``: check every shim, link record and store entry, and say what would fix it.
+
+Checking is read-only and precise: each finding names the path, what is wrong
+and what ``--fix`` would do, or why it cannot be fixed automatically (a
+tampered current entry cannot be repaired, only re-published). Fixing reuses
+the store's own idempotent steps (``Store.apply_state``), so doctor finishes
+exactly what an interrupted operation would have done.
+
+Garbage (entries nothing needs, the trash, crash leftovers) is reported too,
+but it is not a problem: ``shimgen gc`` removes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shimgen import fsutil
+from shimgen.entry import verify_entry
+from shimgen.errors import ShimgenError
+from shimgen.linkrecord import LinkRecord
+from shimgen.shims import ShimState
+from shimgen.store import DistState, Store
+
+PROBLEM, GARBAGE = "problem", "garbage"
+
+
+@dataclass
+class Finding:
+    kind: str
+    path: Path
+    message: str
+    fix: str | None  # what --fix does; None: it needs a person
+    severity: str = PROBLEM
+    hint: str = ""
+    fixed: bool = False
+    action: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "path": str(self.path),
+            "message": self.message,
+            "fix": self.fix,
+            "hint": self.hint or None,
+            "fixed": self.fixed,
+        }
+
+
+def doctor(store: Store, *, fix: bool = False) -> list[Finding]:
+    """Diagnose ``store``; with ``fix``, repair what can be repaired and diagnose again.
+
+    Returns the findings of the first pass, with ``fixed`` set on those that are
+    gone afterwards, plus any problem the second pass still sees.
+    """
+    with store.locked():
+        findings = _diagnose(store)
+        if not fix:
+            return findings
+        for finding in findings:
+            if finding.action is not None and finding.severity == PROBLEM:
+                try:
+                    finding.action()
+                except ShimgenError as error:
+                    finding.hint = f"fix failed: {error}".replace("\n", " ")
+        after = _diagnose(store)
+    remaining = {(f.kind, f.path) for f in after if f.severity == PROBLEM}
+    for finding in findings:
+        finding.fixed = finding.severity == PROBLEM and (finding.kind, finding.path) not in remaining
+    known = {(f.kind, f.path) for f in findings}
+    return findings + [f for f in after if f.severity == PROBLEM and (f.kind, f.path) not in known]
+
+
+def _diagnose(store: Store) -> list[Finding]:
+    if not store.root.is_dir():
+        return []
+    try:
+        shims = store.shims()
+    except ShimgenError as error:
+        return [Finding("config", store.config_path, error.message, None, hint=error.hint)]
+    findings: list[Finding] = []
+    links = store.read_links()
+    desired: dict[str, str] = {}  # command key -> dist that provides it
+    applied: set[str] = set()
+
+    def apply(dist: str) -> Callable[[], object]:
+        def run() -> object:
+            if dist not in applied:
+                applied.add(dist)
+                return store.apply_state(dist)
+            return None
+
+        return run
+
+    for dist in store.dist_names():
+        try:
+            state = store.read_state(dist)
+        except ShimgenError as error:
+            findings.append(_unreadable_state(store, dist, links, error))
+            continue
+        if state is None:
+            continue
+        current_dir = store.entry_dir(dist, state.current)
+        manifest, problems = verify_entry(current_dir, deep=True)
+        if manifest is None or problems:
+            findings.append(
+                Finding(
+                    "damaged-entry",
+                    current_dir,
+                    f"current entry of {dist} is damaged: {'; '.join(problems)}",
+                    None,
+                    hint=f"publish {dist} again, or 'shimgen rollback {dist}' to the previous version",
+                )
+            )
+            for name, record in links.items():  # keep its commands off the orphan list
+                if isinstance(record, LinkRecord) and (store.owner(record) or ("",))[0] == dist:
+                    desired[store.command_key(name)] = dist
+            continue
+        for kept in state.generations[1:]:
+            kept_dir = store.entry_dir(dist, kept)
+            if verify_entry(kept_dir, deep=True)[1]:
+                findings.append(
+                    Finding(
+                        "damaged-kept-entry",
+                        kept_dir,
+                        f"entry kept for rolling back {dist} is damaged or missing",
+                        f"drop {kept} from {dist}'s rollback list",
+                        action=_drop_generation(store, dist, kept),
+                    )
+                )
+        entry_path = "/".join((".shimgen", "store", dist, state.current))
+        for command in manifest.commands:
+            desired[store.command_key(command.name)] = dist
+            record = command.link_record(entry_path)
+            link_path = store.links_dir / command.name
+            existing = links.get(command.name)
+            if existing != record:
+                what = (
+                    "missing"
+                    if existing is None
+                    else "invalid"
+                    if isinstance(existing, ShimgenError)
+                    else "points to another entry"
+                )
+                findings.append(
+                    Finding(
+                        "link-record",
+                        link_path,
+                        f"link record of {command.name} ({dist}) is {what}",
+                        f"rewrite it to run {dist} {manifest.version}",
+                        action=apply(dist),
+                    )
+                )
+            shim_state = shims.state(command.name, record, command.gui)
+            if shim_state is ShimState.FOREIGN:
+                findings.append(
+                    Finding(
+                        "foreign-shim",
+                        shims.path(command.name),
+                        f"a file shimgen did not make is where the shim of {command.name} ({dist}) belongs",
+                        None,
+                        hint="another installer put it there; remove it, then 'shimgen doctor --fix'",
+                    )
+                )
+            elif shim_state is not ShimState.OK:
+                findings.append(
+                    Finding(
+                        "shim",
+                        shims.path(command.name),
+                        f"shim of {command.name} ({dist}) is {shim_state.value}",
+                        "write the shim",
+                        action=apply(dist),
+                    )
+                )
+    for name, existing in links.items():
+        if store.command_key(name) in desired:
+            continue
+        why = "is invalid" if isinstance(existing, ShimgenError) else "belongs to no installed distribution"
+        findings.append(
+            Finding(
+                "orphan-link",
+                store.links_dir / name,
+                f"link record of {name} {why}",
+                "remove it and its shim",
+                action=_remove_command(store, name),
+            )
+        )
+    for name, path in shims.present().items():
+        if store.command_key(name) not in desired and name not in links:
+            findings.append(
+                Finding(
+                    "dangling-shim",
+                    path,
+                    f"shim of {name} has no link record",
+                    "move it to the trash",
+                    action=_remove_shim(store, name),
+                )
+            )
+    findings.extend(_garbage(store, links))
+    return findings
+
+
+def _unreadable_state(
+    store: Store, dist: str, links: dict[str, LinkRecord | ShimgenError], error: ShimgenError
+) -> Finding:
+    """An unreadable state file can be rebuilt from the link records that point into the dist's store."""
+    entries = {
+        owner[1]
+        for record in links.values()
+        if isinstance(record, LinkRecord) and (owner := store.owner(record)) and owner[0] == dist
+    }
+    path = store.state_path(dist)
+    if len(entries) > 1:
+        return Finding("dist-state", path, error.message, None, hint="commands point to several entries")
+    entry = next(iter(entries), None)
+
+    def rebuild() -> None:
+        if entry is None:
+            os.unlink(path)
+        else:
+            fsutil.atomic_write(path, DistState(dist, (entry,)).to_bytes())
+            store.apply_state(dist)
+
+    fix = (
+        f"rebuild it from the link records (current: {entry})" if entry else "delete it (no command uses it)"
+    )
+    return Finding("dist-state", path, error.message, fix, action=rebuild)
+
+
+def _drop_generation(store: Store, dist: str, entry: str) -> Callable[[], None]:
+    def run() -> None:
+        state = store.read_state(dist)
+        if state is not None and entry in state.generations[1:]:
+            kept = tuple(g for g in state.generations if g != entry)
+            fsutil.atomic_write(store.state_path(dist), DistState(dist, kept).to_bytes())
+
+    return run
+
+
+def _remove_command(store: Store, name: str) -> Callable[[], None]:
+    def run() -> None:
+        store.shims().remove(name, store.trash_dir)
+        path = store.links_dir / name
+        if path.exists():
+            os.unlink(path)
+            fsutil.fsync_directory(store.links_dir)
+
+    return run
+
+
+def _remove_shim(store: Store, name: str) -> Callable[[], None]:
+    def run() -> None:
+        store.shims().remove(name, store.trash_dir)
+
+    return run
+
+
+def _garbage(store: Store, links: dict[str, LinkRecord | ShimgenError]) -> list[Finding]:
+    needed = {(s.dist, g) for s in _readable_states(store) for g in s.generations}
+    needed |= {o for r in links.values() if isinstance(r, LinkRecord) and (o := store.owner(r))}
+    found = []
+    if store.store_dir.is_dir():
+        for dist_dir in sorted(store.store_dir.iterdir()):
+            for entry in sorted(dist_dir.iterdir()) if dist_dir.is_dir() else []:
+                if (dist_dir.name, entry.name) not in needed:
+                    what = "crash leftover" if fsutil.is_temporary_name(entry.name) else "entry nothing uses"
+                    found.append(Finding("unused-entry", entry, what, "shimgen gc removes it", GARBAGE))
+    if store.trash_dir.is_dir():
+        for item in sorted(store.trash_dir.iterdir()):
+            found.append(
+                Finding("trash", item, "renamed aside, waiting for GC", "shimgen gc removes it", GARBAGE)
+            )
+    for folder in (store.links_dir, store.dists_dir, store.shims().folder):
+        for leftover in sorted(folder.glob(".*.tmp")) if folder.is_dir() else []:
+            found.append(Finding("leftover", leftover, "crash leftover", "shimgen gc removes it", GARBAGE))
+    return found
+
+
+def _readable_states(store: Store) -> list[DistState]:
+    states = []
+    for name in store.dist_names():
+        try:
+            state = store.read_state(name)
+        except ShimgenError:
+            continue
+        if state is not None:
+            states.append(state)
+    return states

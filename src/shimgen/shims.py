@@ -1,0 +1,184 @@
+"""What sits in ``Scripts`` (Windows) or ``bin`` (POSIX) for each command, and how it changes.
+
+On Windows a shim is a launcher: a byte copy of a shipped stub that reads the
+command's link record when it runs. It only changes when the stub must change
+(another subsystem or a new shimgen), and then the old file is renamed into
+the trash first, because a running launcher can be renamed but never
+overwritten. On POSIX a shim is a relative symlink into the current store
+entry, swapped atomically by renaming a new symlink over it; a running
+program keeps its open inode, so nothing is ever in the way.
+
+Either way a shim shimgen did not make (a real program pip put there, say) is
+*foreign*: shimgen never overwrites it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from pathlib import Path
+from typing import Union
+
+from shimgen import fsutil
+from shimgen.errors import ShimgenError
+from shimgen.launcher import FileKind, identify, launcher_bytes
+from shimgen.linkrecord import LinkRecord, resolve_in_prefix
+from shimgen.pe import Arch
+
+STORE_MARKER = (".shimgen", "store")
+
+
+class ShimState(enum.Enum):
+    OK = "ok"
+    MISSING = "missing"
+    STALE = "stale"  # made by shimgen, but not what this command needs now
+    FOREIGN = "foreign"  # not made by shimgen: never touched
+
+
+class WindowsShims:
+    """Launchers in ``<prefix>/Scripts``, one stub per architecture and subsystem."""
+
+    def __init__(self, prefix: Path, arch: Arch) -> None:
+        self.prefix = prefix
+        self.folder = prefix / "Scripts"
+        self.arch = arch
+
+    def path(self, command: str) -> Path:
+        return self.folder / f"{command}.exe"
+
+    def state(self, command: str, record: LinkRecord | None, gui: bool) -> ShimState:
+        try:
+            data = self.path(command).read_bytes()
+        except FileNotFoundError:
+            return ShimState.MISSING
+        if data == launcher_bytes(self.arch, gui):
+            return ShimState.OK
+        return ShimState.STALE if _is_shimgen_launcher(data) else ShimState.FOREIGN
+
+    def write(self, command: str, record: LinkRecord, gui: bool, trash: Path) -> bool:
+        """Make the shim right; True if anything changed."""
+        state = self.state(command, record, gui)
+        if state is ShimState.OK:
+            return False
+        path = self.path(command)
+        if state is ShimState.FOREIGN:
+            raise foreign_shim_error(path)
+        os.makedirs(self.folder, exist_ok=True)
+        data = launcher_bytes(self.arch, gui)
+        if state is ShimState.MISSING:
+            fsutil.atomic_write(path, data, executable=True)
+            return True
+        # A stale launcher may be running: rename it aside, never overwrite it.
+        new = fsutil.write_temporary(self.folder, path.name, data, executable=True)
+        fsutil.move_aside(path, trash)
+        fsutil.replace(new, path)
+        return True
+
+    def remove(self, command: str, trash: Path) -> bool:
+        path = self.path(command)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        if not _is_shimgen_launcher(data):
+            return False
+        fsutil.move_aside(path, trash)
+        return True
+
+    def present(self) -> dict[str, Path]:
+        """Every shimgen launcher in the folder, by command name."""
+        found = {}
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if (
+                    path.suffix.lower() == ".exe"
+                    and path.is_file()
+                    and _is_shimgen_launcher(path.read_bytes())
+                ):
+                    found[path.name[:-4]] = path
+        return found
+
+
+class PosixShims:
+    """Relative symlinks in ``<prefix>/bin`` pointing into the current store entry."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
+        self.folder = prefix / "bin"
+
+    def path(self, command: str) -> Path:
+        return self.folder / command
+
+    def expected_target(self, record: LinkRecord) -> str:
+        program = resolve_in_prefix(self.prefix, record.script or record.target)
+        return os.path.relpath(program, self.folder)
+
+    def state(self, command: str, record: LinkRecord | None, gui: bool) -> ShimState:
+        path = self.path(command)
+        if not os.path.lexists(path):
+            return ShimState.MISSING
+        if not path.is_symlink() or not self._points_into_store(path):
+            return ShimState.FOREIGN
+        if record is not None and os.readlink(path) == self.expected_target(record):
+            return ShimState.OK
+        return ShimState.STALE
+
+    def write(self, command: str, record: LinkRecord, gui: bool, trash: Path) -> bool:
+        state = self.state(command, record, gui)
+        if state is ShimState.OK:
+            return False
+        path = self.path(command)
+        if state is ShimState.FOREIGN:
+            raise foreign_shim_error(path)
+        os.makedirs(self.folder, exist_ok=True)
+        temporary = self.folder / f".{command}.{secrets.token_hex(4)}.tmp"
+        os.symlink(self.expected_target(record), temporary)
+        try:
+            fsutil.replace(temporary, path)
+        except BaseException:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+            raise
+        fsutil.fsync_directory(self.folder)
+        return True
+
+    def remove(self, command: str, trash: Path) -> bool:
+        path = self.path(command)
+        if not path.is_symlink() or not self._points_into_store(path):
+            return False
+        os.unlink(path)  # a running program keeps its inode
+        fsutil.fsync_directory(self.folder)
+        return True
+
+    def present(self) -> dict[str, Path]:
+        found = {}
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.is_symlink() and self._points_into_store(path):
+                    found[path.name] = path
+        return found
+
+    def _points_into_store(self, link: Path) -> bool:
+        target = os.path.normpath(os.path.join(self.folder, os.readlink(link)))
+        store = os.path.join(self.prefix, *STORE_MARKER)
+        return target.startswith(store + os.sep)
+
+
+Shims = Union[WindowsShims, PosixShims]
+
+
+def _is_shimgen_launcher(data: bytes) -> bool:
+    try:
+        return identify(data).kind is FileKind.SHIMGEN_LAUNCHER
+    except ShimgenError:
+        return False
+
+
+def foreign_shim_error(path: Path) -> ShimgenError:
+    return ShimgenError(
+        "a file shimgen did not make is in the way of a command's shim",
+        path=path,
+        hint="another installer put it there; remove that package's copy first "
+        "(or let 'shimgen adopt' take it over), then retry",
+    )

@@ -1,0 +1,593 @@
+"""The versioned store: publish, switch, roll back, remove and collect garbage, crash-safely.
+
+Layout inside an environment prefix::
+
+    .shimgen/config.json              layout (windows or posix) and, for Windows, the architecture
+    .shimgen/store/<dist>/<entry>/    immutable entries (see shimgen.entry)
+    .shimgen/dists/<dist>.json        the dist's generations: current entry first, then kept ones
+    .shimgen/links/<command>          link records, read by the launchers
+    .shimgen/trash/                   what was renamed aside because it may be running
+    .shimgen/lock                     one writer at a time; launchers never take it
+
+Every operation is two phases. First one atomic change of intent: an entry
+is renamed into place and the dist's state file is replaced (publish,
+rollback) or deleted (remove). Then :meth:`Store.apply_state` makes the link
+records and shims match the state, one atomic rename per file. That second
+phase is idempotent, so a crash at any point leaves every shim resolving to a
+complete entry (the old one or the new one), and running the operation again,
+or ``shimgen doctor --fix``, finishes it. Nothing here ever writes, truncates
+or deletes a file that may be a running image: see DESIGN.md, "Invariant".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sysconfig
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import filelock
+
+from shimgen import fsutil, pe
+from shimgen.entry import (
+    STORE_DIR,
+    Command,
+    EntryFile,
+    Manifest,
+    build_entry,
+    entry_relative_path,
+    verify_entry,
+)
+from shimgen.errors import RecordError, ShimgenError
+from shimgen.linkrecord import LinkRecord, check_command_name
+from shimgen.names import check_version, normalize_dist
+from shimgen.pe import Arch
+from shimgen.shims import PosixShims, Shims, ShimState, WindowsShims, foreign_shim_error
+
+SHIMGEN_DIR = ".shimgen"
+FORMAT_VERSION = 1
+DEFAULT_LOCK_TIMEOUT = 60.0
+DEFAULT_KEEP = 1
+WINDOWS, POSIX = "windows", "posix"
+# What each environment architecture can run (Windows on Arm emulates x86 and x64).
+RUNS_ON = {Arch.X86: {Arch.X86}, Arch.X64: {Arch.X86, Arch.X64}, Arch.ARM64: {Arch.X86, Arch.X64, Arch.ARM64}}
+_PE_HEADER_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How shims are made in this environment: Windows launchers for ``arch``, or POSIX symlinks."""
+
+    kind: str
+    arch: Arch | None = None
+
+    def to_bytes(self) -> bytes:
+        body = {"format": FORMAT_VERSION, "layout": self.kind, "arch": self.arch.value if self.arch else None}
+        return (json.dumps(body, indent=1) + "\n").encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, source: Path) -> Layout:
+        try:
+            body = json.loads(data)
+            kind = body["layout"]
+            arch = Arch(body["arch"]) if kind == WINDOWS else None
+            if body.get("format") != FORMAT_VERSION or kind not in (WINDOWS, POSIX):
+                raise ValueError(f"format {body.get('format')!r}, layout {kind!r}")
+        except (ValueError, KeyError, TypeError) as error:
+            raise RecordError(f"invalid shimgen config ({error})", path=source) from None
+        return cls(kind, arch)
+
+
+def detect_layout(prefix: Path, kind: str | None = None, arch: str | None = None) -> Layout:
+    """The layout a new shimgen environment gets: what was asked, else what the prefix and OS say."""
+    if kind is None:
+        if os.name == "nt" or arch is not None:
+            kind = WINDOWS
+        elif (prefix / "Scripts").is_dir() and not (prefix / "bin").is_dir():
+            kind = WINDOWS  # a Windows environment prepared from another OS
+        else:
+            kind = POSIX
+    if kind == POSIX:
+        if arch is not None:
+            raise ShimgenError(
+                "--arch applies to Windows environments only", hint="drop --arch or pass --platform windows"
+            )
+        return Layout(POSIX)
+    if kind != WINDOWS:
+        raise ShimgenError(f"unknown platform {kind!r}", hint="use windows or posix")
+    if arch is not None:
+        return Layout(WINDOWS, Arch(arch))
+    python = prefix / "Scripts" / "python.exe"
+    if python.is_file():
+        info = pe.read_pe_info(_head(python))
+        if info is not None and info.arch is not None:
+            return Layout(WINDOWS, info.arch)
+    if os.name == "nt":
+        platform = sysconfig.get_platform()  # not platform.machine(): its WMI calls crash under Wine
+        return Layout(WINDOWS, {"win32": Arch.X86, "win-arm64": Arch.ARM64}.get(platform, Arch.X64))
+    raise ShimgenError(
+        "cannot tell which Windows architecture this environment is for",
+        path=prefix,
+        hint="pass --arch x64, x86 or arm64",
+    )
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read(_PE_HEADER_BYTES)
+
+
+@dataclass(frozen=True)
+class DistState:
+    """A distribution's generations: the current entry first, then the ones kept for rollback."""
+
+    dist: str
+    generations: tuple[str, ...]
+
+    @property
+    def current(self) -> str:
+        return self.generations[0]
+
+    def to_bytes(self) -> bytes:
+        body = {"format": FORMAT_VERSION, "dist": self.dist, "generations": list(self.generations)}
+        return (json.dumps(body, indent=1) + "\n").encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, source: Path) -> DistState:
+        try:
+            body = json.loads(data)
+            if body.get("format") != FORMAT_VERSION:
+                raise ValueError(f"format {body.get('format')!r}")
+            generations = tuple(str(g) for g in body["generations"])
+            if not generations or any("/" in g or "\\" in g or g.startswith(".") for g in generations):
+                raise ValueError("bad generations")
+            return cls(normalize_dist(body["dist"]), generations)
+        except (ValueError, KeyError, TypeError, AttributeError, ShimgenError) as error:
+            raise RecordError(
+                f"invalid dist state ({error})", path=source, hint="run 'shimgen doctor --fix'"
+            ) from None
+
+
+@dataclass
+class PublishResult:
+    dist: str
+    version: str
+    entry: Path
+    previous: str | None
+    created: bool
+
+
+@dataclass
+class GcReport:
+    removed: list[Path] = field(default_factory=list)
+    in_use: list[Path] = field(default_factory=list)  # left for the next run
+    trimmed: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Store:
+    """The shimgen state of one environment prefix. Every method that writes takes the prefix lock."""
+
+    def __init__(
+        self,
+        prefix: str | os.PathLike[str],
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        on_wait: Callable[[Path], None] | None = None,
+    ) -> None:
+        self.prefix = Path(os.path.abspath(prefix))
+        self.root = self.prefix / SHIMGEN_DIR
+        self.store_dir = self.prefix.joinpath(*STORE_DIR)
+        self.dists_dir = self.root / "dists"
+        self.links_dir = self.root / "links"
+        self.trash_dir = self.root / "trash"
+        self.config_path = self.root / "config.json"
+        self.lock_path = self.root / "lock"
+        self.lock_timeout = lock_timeout
+        self.on_wait = on_wait
+        self._lock = filelock.FileLock(str(self.lock_path))
+        self._layout: Layout | None = None
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def initialized(self) -> bool:
+        return self.config_path.is_file()
+
+    def layout(self) -> Layout:
+        if self._layout is None:
+            try:
+                data = self.config_path.read_bytes()
+            except FileNotFoundError:
+                raise ShimgenError(
+                    "not a shimgen environment (no .shimgen/config.json)",
+                    path=self.prefix,
+                    hint="check --prefix; 'shimgen link' or 'shimgen install' sets an environment up",
+                ) from None
+            self._layout = Layout.from_bytes(data, source=self.config_path)
+        return self._layout
+
+    def shims(self) -> Shims:
+        layout = self.layout()
+        if layout.kind == WINDOWS:
+            assert layout.arch is not None
+            return WindowsShims(self.prefix, layout.arch)
+        return PosixShims(self.prefix)
+
+    def state_path(self, dist: str) -> Path:
+        return self.dists_dir / f"{dist}.json"
+
+    def read_state(self, dist: str) -> DistState | None:
+        path = self.state_path(dist)
+        try:
+            return DistState.from_bytes(path.read_bytes(), source=path)
+        except FileNotFoundError:
+            return None
+
+    def dist_names(self) -> list[str]:
+        if not self.dists_dir.is_dir():
+            return []
+        return sorted(
+            p.name[: -len(".json")]
+            for p in self.dists_dir.iterdir()
+            if p.name.endswith(".json") and not fsutil.is_temporary_name(p.name)
+        )
+
+    def dists(self) -> list[DistState]:
+        states = [self.read_state(name) for name in self.dist_names()]
+        return [s for s in states if s is not None]
+
+    def entry_dir(self, dist: str, entry_name: str) -> Path:
+        return self.store_dir / dist / entry_name
+
+    def manifest(self, dist: str, entry_name: str, *, deep: bool = False) -> Manifest:
+        """The manifest of a complete entry; ShimgenError naming the problem otherwise."""
+        directory = self.entry_dir(dist, entry_name)
+        manifest, problems = verify_entry(directory, deep=deep)
+        if manifest is None or problems:
+            raise ShimgenError(
+                f"store entry {dist}/{entry_name} is damaged: {'; '.join(problems)}",
+                path=directory,
+                hint=f"publish {dist} again, or run 'shimgen doctor'",
+            )
+        return manifest
+
+    def read_links(self) -> dict[str, LinkRecord | ShimgenError]:
+        """Every link record by command; unreadable ones as the error they raise."""
+        links: dict[str, LinkRecord | ShimgenError] = {}
+        if self.links_dir.is_dir():
+            for path in sorted(self.links_dir.iterdir()):
+                if fsutil.is_temporary_name(path.name) or not path.is_file():
+                    continue
+                try:
+                    links[path.name] = LinkRecord.from_bytes(path.read_bytes(), source=path)
+                except ShimgenError as error:
+                    links[path.name] = error
+                except OSError as error:
+                    links[path.name] = ShimgenError(f"cannot read link record ({error.strerror})", path=path)
+        return links
+
+    @staticmethod
+    def owner(record: LinkRecord) -> tuple[str, str] | None:
+        """The (dist, entry) a link record runs from, if it points into the store."""
+        program = (record.script or record.target).split("/")
+        if len(program) > 4 and tuple(program[:2]) == STORE_DIR:
+            return program[2], program[3]
+        return None
+
+    # --- locking ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the prefix's writer lock; wait at most ``lock_timeout`` seconds for it."""
+        os.makedirs(self.root, exist_ok=True)
+        try:
+            self._lock.acquire(timeout=min(0.2, self.lock_timeout))
+        except filelock.Timeout:
+            if self.on_wait is not None:
+                self.on_wait(self.lock_path)
+            try:
+                self._lock.acquire(timeout=max(0.0, self.lock_timeout - 0.2))
+            except filelock.Timeout:
+                raise ShimgenError(
+                    "another shimgen is changing this environment "
+                    f"(waited {self.lock_timeout:g} s for its lock)",
+                    path=self.lock_path,
+                    hint="let it finish and retry, or wait longer with --lock-timeout",
+                ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def initialize(self, kind: str | None = None, arch: str | None = None) -> Layout:
+        """Record the layout on first use; refuse a different one later. Hold the lock."""
+        if self.initialized:
+            layout = self.layout()
+            if (kind is not None and kind != layout.kind) or (arch is not None and Arch(arch) != layout.arch):
+                raise ShimgenError(
+                    f"this environment is already set up as {layout.kind}"
+                    + (f" ({layout.arch.value})" if layout.arch else ""),
+                    path=self.config_path,
+                    hint="drop --platform/--arch, or use another prefix",
+                )
+            return layout
+        layout = detect_layout(self.prefix, kind, arch)
+        fsutil.atomic_write(self.config_path, layout.to_bytes())
+        self._layout = layout
+        return layout
+
+    def publish(
+        self,
+        dist: str,
+        version: str,
+        files: Sequence[EntryFile],
+        commands: Sequence[Command],
+        *,
+        platform: str | None = None,
+        arch: str | None = None,
+    ) -> PublishResult:
+        """Make ``files`` the current entry of ``dist`` and point ``commands`` at it.
+
+        The previous entry stays (for rollback, and for anything still running
+        it) until GC. Publishing content that is already current changes nothing.
+        """
+        dist = normalize_dist(dist)
+        check_version(version)
+        if not self.prefix.is_dir():
+            raise ShimgenError("environment prefix does not exist", path=self.prefix, hint="check --prefix")
+        with self.locked():
+            layout = self.initialize(platform, arch)
+            if layout.kind == WINDOWS:
+                _check_windows_programs(files, commands, layout)
+            self._check_commands_free(dist, commands)
+            manifest, created = build_entry(
+                self.store_dir / dist, dist, version, files, commands, self.trash_dir
+            )
+            state = self.read_state(dist)
+            previous = state.current if state else None
+            generations = (
+                manifest.entry_name,
+                *(g for g in (state.generations if state else ()) if g != manifest.entry_name),
+            )
+            if state is None or state.generations != generations:
+                fsutil.atomic_write(self.state_path(dist), DistState(dist, generations).to_bytes())
+            self.apply_state(dist)
+            return PublishResult(dist, version, self.entry_dir(dist, manifest.entry_name), previous, created)
+
+    def rollback(self, dist: str) -> tuple[str, str]:
+        """Make the previous entry of ``dist`` current again; return (from, to) entry names.
+
+        The two swap places, so a second rollback undoes the first.
+        """
+        dist = normalize_dist(dist)
+        with self.locked():
+            state = self._require_state(dist)
+            if len(state.generations) < 2:
+                raise ShimgenError(
+                    f"{dist} has no previous version to roll back to (only {state.current} is kept)",
+                    path=self.state_path(dist),
+                    hint="GC keeps one previous version by default (gc --keep N)",
+                )
+            current, previous, *rest = state.generations
+            self.manifest(dist, previous, deep=True)  # refuse to switch to a damaged entry
+            fsutil.atomic_write(self.state_path(dist), DistState(dist, (previous, current, *rest)).to_bytes())
+            self.apply_state(dist)
+            return current, previous
+
+    def remove(self, dist: str) -> list[str]:
+        """Remove ``dist``'s commands (shims and link records); its entries become garbage for GC."""
+        dist = normalize_dist(dist)
+        with self.locked():
+            layout_known = self.initialized
+            owned = [
+                c
+                for c, r in self.read_links().items()
+                if isinstance(r, LinkRecord) and (self.owner(r) or ("",))[0] == dist
+            ]
+            path = self.state_path(dist)
+            if not path.exists() and not owned:
+                raise ShimgenError(
+                    f"{dist} is not installed in this environment",
+                    path=self.prefix,
+                    hint="see 'shimgen list'",
+                )
+            if path.exists():
+                os.unlink(path)
+                fsutil.fsync_directory(path.parent)
+            if layout_known:
+                self.apply_state(dist)
+            return owned
+
+    def apply_state(self, dist: str) -> list[str]:
+        """Make links and shims match ``dist``'s state; return the commands changed. Hold the lock.
+
+        Order matters for readers: a new or switched command gets its link record
+        before its shim; a dropped command loses its shim before its link record.
+        So every shim that exists resolves, at every step.
+        """
+        state = self.read_state(dist)
+        desired: dict[str, Command] = {}
+        entry_path = ""
+        if state is not None:
+            manifest = self.manifest(dist, state.current)
+            entry_path = entry_relative_path(dist, state.current)
+            desired = {c.name: c for c in manifest.commands}
+        shims = self.shims()
+        changed = []
+        links = self.read_links()
+        for name, command in desired.items():
+            record = command.link_record(entry_path)
+            if links.get(name) != record:
+                os.makedirs(self.links_dir, exist_ok=True)
+                fsutil.atomic_write(self.links_dir / name, record.to_bytes())
+                changed.append(name)
+            if shims.write(name, record, command.gui, self.trash_dir) and name not in changed:
+                changed.append(name)
+        wanted = {self.command_key(n) for n in desired}
+        for name, existing in links.items():
+            if not isinstance(existing, LinkRecord) or self.command_key(name) in wanted:
+                continue
+            if (self.owner(existing) or ("",))[0] == dist:
+                shims.remove(name, self.trash_dir)
+                os.unlink(self.links_dir / name)
+                fsutil.fsync_directory(self.links_dir)
+                changed.append(name)
+        return changed
+
+    def gc(self, keep: int = DEFAULT_KEEP) -> GcReport:
+        """Delete entries nothing needs: not current, not among the ``keep`` previous, not linked.
+
+        Entries still running are left for the next run, never an error. The
+        trash is emptied as far as possible, and crash leftovers are removed.
+        """
+        if keep < 0:
+            raise ShimgenError(f"--keep must be 0 or more, not {keep}")
+        report = GcReport()
+        with self.locked():
+            states: dict[str, DistState | None] = {}
+            for name in self.dist_names():
+                try:
+                    states[name] = self.read_state(name)
+                except ShimgenError:
+                    states[name] = None  # unreadable: keep all its entries until doctor fixes it
+            for name, state in states.items():
+                if state is not None and len(state.generations) > 1 + keep:
+                    kept = state.generations[: 1 + keep]
+                    report.trimmed[name] = list(state.generations[1 + keep :])
+                    fsutil.atomic_write(self.state_path(name), DistState(name, kept).to_bytes())
+                    states[name] = DistState(name, kept)
+            needed = {(n, g) for n, s in states.items() if s is not None for g in s.generations}
+            needed |= {
+                o for r in self.read_links().values() if isinstance(r, LinkRecord) and (o := self.owner(r))
+            }
+            for dist_dir in sorted(self.store_dir.iterdir()) if self.store_dir.is_dir() else []:
+                if dist_dir.name in states and states[dist_dir.name] is None:
+                    continue
+                for entry in sorted(dist_dir.iterdir()):
+                    if (dist_dir.name, entry.name) in needed:
+                        continue
+                    if fsutil.in_use(entry):
+                        report.in_use.append(entry)
+                        continue
+                    try:
+                        moved = fsutil.move_aside(entry, self.trash_dir)
+                    except ShimgenError:
+                        report.in_use.append(entry)  # locked after all: next time
+                        continue
+                    report.removed.append(entry)
+                    fsutil.remove_tree(moved)
+                if dist_dir.name not in states:
+                    with contextlib.suppress(OSError):
+                        os.rmdir(dist_dir)
+            for folder in (self.links_dir, self.dists_dir, self.shims().folder):
+                for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
+                    fsutil.remove_tree(leftover)
+            for item in sorted(self.trash_dir.iterdir()) if self.trash_dir.is_dir() else []:
+                if not fsutil.remove_tree(item):
+                    report.in_use.append(item)
+        return report
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def command_key(self, command: str) -> str:
+        """Command names compare case-insensitively where the filesystem does (Windows)."""
+        return command.lower() if self.layout().kind == WINDOWS else command
+
+    def _require_state(self, dist: str) -> DistState:
+        state = self.read_state(dist)
+        if state is None:
+            raise ShimgenError(
+                f"{dist} is not installed in this environment", path=self.prefix, hint="see 'shimgen list'"
+            )
+        return state
+
+    def _check_commands_free(self, dist: str, commands: Sequence[Command]) -> None:
+        """Refuse, before writing anything, a command owned by another dist or blocked by a foreign file."""
+        links = self.read_links()
+        by_key = {self.command_key(name): record for name, record in links.items()}
+        shims = self.shims()
+        for command in commands:
+            check_command_name(command.name)
+            record = by_key.get(self.command_key(command.name))
+            owner = self.owner(record) if isinstance(record, LinkRecord) else None
+            if owner and owner[0] != dist:
+                other = self.read_state(owner[0])
+                if other is not None and other.current == owner[1]:
+                    raise ShimgenError(
+                        f"command {command.name!r} belongs to {owner[0]}",
+                        path=self.links_dir / command.name,
+                        hint=f"remove it first: shimgen remove {owner[0]}",
+                    )
+            if shims.state(command.name, None, command.gui) is ShimState.FOREIGN:
+                raise foreign_shim_error(shims.path(command.name))
+
+
+def _check_windows_programs(files: Sequence[EntryFile], commands: Sequence[Command], layout: Layout) -> None:
+    """Every native command of a Windows environment must be a PE file this environment can run."""
+    assert layout.arch is not None
+    by_path = {f.path.lower(): f for f in files}
+    for command in commands:
+        if command.interpreter is not None:
+            continue
+        file = by_path[command.file.lower()]
+        where = file.source if isinstance(file.source, Path) else None
+        try:
+            head = file.source[:_PE_HEADER_BYTES] if isinstance(file.source, bytes) else _head(file.source)
+            info = pe.read_pe_info(head)
+        except OSError as error:
+            raise ShimgenError(f"cannot read {file.path} ({error.strerror})", path=where) from None
+        except ShimgenError as error:
+            raise ShimgenError(f"{file.path}: {error.message}", path=where) from None
+        if info is None:
+            raise ShimgenError(
+                f"{file.path} is not a Windows program (no PE header)",
+                path=where,
+                hint="commands in a Windows environment must be .exe files built for Windows",
+            )
+        if info.arch not in RUNS_ON[layout.arch]:
+            built_for = info.arch.value if info.arch else f"machine 0x{info.machine:04x}"
+            raise ShimgenError(
+                f"{file.path} is built for {built_for}, which an {layout.arch.value} environment cannot run",
+                path=where,
+                hint=f"use the {layout.arch.value} build of this program",
+            )
+
+
+def native_entry(
+    programs: Sequence[Path], gui: Sequence[str] = (), extras: Sequence[Path] = (), *, layout: Layout
+) -> tuple[list[EntryFile], list[Command]]:
+    """Entry files and commands for native programs (``shimgen link``): one command per program.
+
+    A command is named after its file (without ``.exe``); Windows programs built
+    for the GUI subsystem get the GUI launcher unless told otherwise.
+    """
+    files: list[EntryFile] = []
+    commands: list[Command] = []
+    gui_names = set(gui)
+    for program in programs:
+        if not program.is_file():
+            raise ShimgenError("no such file", path=program)
+        name = (
+            program.name[:-4]
+            if program.name.lower().endswith(".exe") and len(program.name) > 4
+            else program.name
+        )
+        is_gui = name in gui_names
+        if layout.kind == WINDOWS and not is_gui:
+            info = pe.read_pe_info(_head(program))
+            is_gui = bool(info and info.gui)
+        gui_names.discard(name)
+        files.append(EntryFile(program.name, program, executable=True))
+        commands.append(Command(name, program.name, gui=is_gui))
+    if gui_names:
+        raise ShimgenError(f"--gui names no given program: {', '.join(sorted(gui_names))}")
+    for extra in extras:
+        if not extra.is_file():
+            raise ShimgenError("no such file", path=extra)
+        files.append(EntryFile(extra.name, extra, executable=os.access(extra, os.X_OK)))
+    return files, commands
