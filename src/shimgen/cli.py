@@ -237,10 +237,9 @@ def link(
     anything still running from it; 'shimgen gc' removes what is no longer
     needed. Publishing the same content again changes nothing.
     """
-    with store.locked():
-        layout = store.initialize(platform, arch)
+    layout = store.planned_layout(platform, arch)
     entry_files, commands = native_entry(files, gui, extras, layout=layout)
-    result = store.publish(dist, version, entry_files, commands)
+    result = store.publish(dist, version, entry_files, commands, platform=platform, arch=arch)
     relative = result.entry.relative_to(store.prefix)
     action = "published" if result.created else "reused"
     click.echo(f"{action} {result.dist} {result.version}: {relative}")

@@ -56,6 +56,8 @@ def doctor(store: Store, *, fix: bool = False) -> list[Finding]:
     Returns the findings of the first pass, with ``fixed`` set on those that are
     gone afterwards, plus any problem the second pass still sees.
     """
+    if not store.root.is_dir():
+        return []  # not a shimgen environment: nothing to check, and nothing to create
     with store.locked():
         findings = _diagnose(store)
         if not fix:
@@ -95,14 +97,31 @@ def _diagnose(store: Store) -> list[Finding]:
 
         return run
 
+    def claim_links(dist: str) -> None:
+        """Keep a broken dist's commands off the orphan list: fixing the dist fixes them."""
+        for name, record in links.items():
+            if isinstance(record, LinkRecord) and (store.owner(record) or ("",))[0] == dist:
+                desired[store.command_key(name)] = dist
+
     for dist in store.dist_names():
         try:
             state = store.read_state(dist)
         except ShimgenError as error:
             findings.append(_unreadable_state(store, dist, links, error))
+            claim_links(dist)
             continue
         if state is None:
             continue
+        if state.pending:
+            findings.append(
+                Finding(
+                    "interrupted",
+                    store.state_path(dist),
+                    f"a {state.pending} of {dist} was interrupted",
+                    f"finish it: switch {dist}'s commands to {state.current}",
+                    action=lambda state=state: store.finish(state),
+                )
+            )
         current_dir = store.entry_dir(dist, state.current)
         manifest, problems = verify_entry(current_dir, deep=True)
         if manifest is None or problems:
@@ -115,9 +134,7 @@ def _diagnose(store: Store) -> list[Finding]:
                     hint=f"publish {dist} again, or 'shimgen rollback {dist}' to the previous version",
                 )
             )
-            for name, record in links.items():  # keep its commands off the orphan list
-                if isinstance(record, LinkRecord) and (store.owner(record) or ("",))[0] == dist:
-                    desired[store.command_key(name)] = dist
+            claim_links(dist)
             continue
         for kept in state.generations[1:]:
             kept_dir = store.entry_dir(dist, kept)

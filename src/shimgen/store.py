@@ -38,6 +38,7 @@ from shimgen.entry import (
     EntryFile,
     Manifest,
     build_entry,
+    check_contents,
     entry_relative_path,
     verify_entry,
 )
@@ -52,6 +53,7 @@ FORMAT_VERSION = 1
 DEFAULT_LOCK_TIMEOUT = 60.0
 DEFAULT_KEEP = 1
 WINDOWS, POSIX = "windows", "posix"
+ROLLBACK = "rollback"
 # What each environment architecture can run (Windows on Arm emulates x86 and x64).
 RUNS_ON = {Arch.X86: {Arch.X86}, Arch.X64: {Arch.X86, Arch.X64}, Arch.ARM64: {Arch.X86, Arch.X64, Arch.ARM64}}
 _PE_HEADER_BYTES = 1 << 16
@@ -122,17 +124,29 @@ def _head(path: Path) -> bytes:
 
 @dataclass(frozen=True)
 class DistState:
-    """A distribution's generations: the current entry first, then the ones kept for rollback."""
+    """A distribution's generations: the current entry first, then the ones kept for rollback.
+
+    ``pending`` names an operation whose state is committed but whose links may
+    not all be switched yet. Only rollback needs it: it is the one operation
+    that is not idempotent (a second rollback undoes the first), so re-running
+    an interrupted rollback must finish it rather than start another.
+    """
 
     dist: str
     generations: tuple[str, ...]
+    pending: str | None = None
 
     @property
     def current(self) -> str:
         return self.generations[0]
 
     def to_bytes(self) -> bytes:
-        body = {"format": FORMAT_VERSION, "dist": self.dist, "generations": list(self.generations)}
+        body = {
+            "format": FORMAT_VERSION,
+            "dist": self.dist,
+            "generations": list(self.generations),
+            "pending": self.pending,
+        }
         return (json.dumps(body, indent=1) + "\n").encode()
 
     @classmethod
@@ -144,7 +158,10 @@ class DistState:
             generations = tuple(str(g) for g in body["generations"])
             if not generations or any("/" in g or "\\" in g or g.startswith(".") for g in generations):
                 raise ValueError("bad generations")
-            return cls(normalize_dist(body["dist"]), generations)
+            pending = body.get("pending")
+            if pending not in (None, ROLLBACK):
+                raise ValueError(f"unknown pending operation {pending!r}")
+            return cls(normalize_dist(body["dist"]), generations, pending)
         except (ValueError, KeyError, TypeError, AttributeError, ShimgenError) as error:
             raise RecordError(
                 f"invalid dist state ({error})", path=source, hint="run 'shimgen doctor --fix'"
@@ -210,11 +227,7 @@ class Store:
         return self._layout
 
     def shims(self) -> Shims:
-        layout = self.layout()
-        if layout.kind == WINDOWS:
-            assert layout.arch is not None
-            return WindowsShims(self.prefix, layout.arch)
-        return PosixShims(self.prefix)
+        return shims_for(self.prefix, self.layout())
 
     def state_path(self, dist: str) -> Path:
         return self.dists_dir / f"{dist}.json"
@@ -304,21 +317,21 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def initialize(self, kind: str | None = None, arch: str | None = None) -> Layout:
-        """Record the layout on first use; refuse a different one later. Hold the lock."""
-        if self.initialized:
-            layout = self.layout()
-            if (kind is not None and kind != layout.kind) or (arch is not None and Arch(arch) != layout.arch):
-                raise ShimgenError(
-                    f"this environment is already set up as {layout.kind}"
-                    + (f" ({layout.arch.value})" if layout.arch else ""),
-                    path=self.config_path,
-                    hint="drop --platform/--arch, or use another prefix",
-                )
-            return layout
-        layout = detect_layout(self.prefix, kind, arch)
-        fsutil.atomic_write(self.config_path, layout.to_bytes())
-        self._layout = layout
+    def planned_layout(self, kind: str | None = None, arch: str | None = None) -> Layout:
+        """The layout this prefix has, or would get on first use; refuse a conflicting request.
+
+        Reads only, so every check can run before anything is written.
+        """
+        if not self.initialized:
+            return detect_layout(self.prefix, kind, arch)
+        layout = self.layout()
+        if (kind is not None and kind != layout.kind) or (arch is not None and Arch(arch) != layout.arch):
+            raise ShimgenError(
+                f"this environment is already set up as {layout.kind}"
+                + (f" ({layout.arch.value})" if layout.arch else ""),
+                path=self.config_path,
+                hint="drop --platform/--arch, or use another prefix",
+            )
         return layout
 
     def publish(
@@ -340,11 +353,17 @@ class Store:
         check_version(version)
         if not self.prefix.is_dir():
             raise ShimgenError("environment prefix does not exist", path=self.prefix, hint="check --prefix")
+        check_contents(files, commands)
+        # Every check that can fail on bad input runs before the first write (even the lock file).
+        layout = self.planned_layout(platform, arch)
+        if layout.kind == WINDOWS:
+            _check_windows_programs(files, commands, layout)
+        self._check_commands_free(dist, commands, layout)
         with self.locked():
-            layout = self.initialize(platform, arch)
-            if layout.kind == WINDOWS:
-                _check_windows_programs(files, commands, layout)
-            self._check_commands_free(dist, commands)
+            if not self.initialized:
+                fsutil.atomic_write(self.config_path, layout.to_bytes())
+                self._layout = layout
+            self._check_commands_free(dist, commands, layout)  # again: another writer may have won
             manifest, created = build_entry(
                 self.store_dir / dist, dist, version, files, commands, self.trash_dir
             )
@@ -362,11 +381,15 @@ class Store:
     def rollback(self, dist: str) -> tuple[str, str]:
         """Make the previous entry of ``dist`` current again; return (from, to) entry names.
 
-        The two swap places, so a second rollback undoes the first.
+        The two swap places, so a second rollback undoes the first. A rollback
+        that was interrupted after its commit point is finished, not repeated.
         """
         dist = normalize_dist(dist)
         with self.locked():
             state = self._require_state(dist)
+            if state.pending == ROLLBACK:
+                self.finish(state)
+                return state.generations[1], state.current
             if len(state.generations) < 2:
                 raise ShimgenError(
                     f"{dist} has no previous version to roll back to (only {state.current} is kept)",
@@ -375,9 +398,15 @@ class Store:
                 )
             current, previous, *rest = state.generations
             self.manifest(dist, previous, deep=True)  # refuse to switch to a damaged entry
-            fsutil.atomic_write(self.state_path(dist), DistState(dist, (previous, current, *rest)).to_bytes())
-            self.apply_state(dist)
+            swapped = DistState(dist, (previous, current, *rest), pending=ROLLBACK)
+            fsutil.atomic_write(self.state_path(dist), swapped.to_bytes())  # the commit point
+            self.finish(swapped)
             return current, previous
+
+    def finish(self, state: DistState) -> None:
+        """Switch the links to a committed state, then clear its pending mark. Hold the lock."""
+        self.apply_state(state.dist)
+        fsutil.atomic_write(self.state_path(state.dist), DistState(state.dist, state.generations).to_bytes())
 
     def remove(self, dist: str) -> list[str]:
         """Remove ``dist``'s commands (shims and link records); its entries become garbage for GC."""
@@ -496,7 +525,8 @@ class Store:
 
     def command_key(self, command: str) -> str:
         """Command names compare case-insensitively where the filesystem does (Windows)."""
-        return command.lower() if self.layout().kind == WINDOWS else command
+        windows = self.layout().kind == WINDOWS if self.initialized else os.name == "nt"
+        return command.lower() if windows else command
 
     def _require_state(self, dist: str) -> DistState:
         state = self.read_state(dist)
@@ -506,11 +536,11 @@ class Store:
             )
         return state
 
-    def _check_commands_free(self, dist: str, commands: Sequence[Command]) -> None:
+    def _check_commands_free(self, dist: str, commands: Sequence[Command], layout: Layout) -> None:
         """Refuse, before writing anything, a command owned by another dist or blocked by a foreign file."""
         links = self.read_links()
         by_key = {self.command_key(name): record for name, record in links.items()}
-        shims = self.shims()
+        shims = shims_for(self.prefix, layout)
         for command in commands:
             check_command_name(command.name)
             record = by_key.get(self.command_key(command.name))
@@ -525,6 +555,13 @@ class Store:
                     )
             if shims.state(command.name, None, command.gui) is ShimState.FOREIGN:
                 raise foreign_shim_error(shims.path(command.name))
+
+
+def shims_for(prefix: Path, layout: Layout) -> Shims:
+    if layout.kind == WINDOWS:
+        assert layout.arch is not None
+        return WindowsShims(prefix, layout.arch)
+    return PosixShims(prefix)
 
 
 def _check_windows_programs(files: Sequence[EntryFile], commands: Sequence[Command], layout: Layout) -> None:

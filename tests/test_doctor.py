@@ -1,0 +1,160 @@
+"""doctor: every kind of damage is found, named, and fixed when it can be; garbage is not a problem."""
+
+from __future__ import annotations
+
+import os
+
+from shimgen.doctor import GARBAGE, PROBLEM, Finding, doctor
+from shimgen.entry import MANIFEST_NAME
+from tests.conftest import Sandbox
+
+
+def kinds(findings: list[Finding], severity: str = PROBLEM) -> list[str]:
+    return sorted(f.kind for f in findings if f.severity == severity)
+
+
+def problems(sandbox: Sandbox) -> list[str]:
+    return kinds(doctor(sandbox.store()))
+
+
+def test_clean_environment_and_non_shimgen_prefix(sandbox: Sandbox) -> None:
+    assert doctor(sandbox.store()) == []
+    sandbox.publish("tool", "1.0", "a", "b")
+    sandbox.publish("tool", "2.0", "a", "b")
+    assert doctor(sandbox.store()) == []
+
+
+def test_missing_and_wrong_link_records_are_rewritten(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0", "a", "b", "c")
+    first = sandbox.store().read_state("tool").current
+    sandbox.publish("tool", "2.0", "a", "b", "c")
+    links = sandbox.prefix / ".shimgen" / "links"
+    (links / "a").unlink()
+    (links / "b").write_bytes(b"shimgen-link 1\ntarget=../../outside\n")
+    (links / "c").write_text(
+        f"shimgen-link 1\ntarget=.shimgen/store/tool/{first}/{sandbox.resolved('a') or 'c'}\n"
+    )
+    findings = doctor(sandbox.store())
+    assert kinds(findings) == ["link-record", "link-record", "link-record"]
+    assert all(f.fix and "rewrite" in f.fix and not f.fixed for f in findings)
+    fixed = doctor(sandbox.store(), fix=True)
+    assert all(f.fixed for f in fixed)
+    assert problems(sandbox) == [] and all(sandbox.runs(c) == "2.0" for c in "abc")
+
+
+def test_missing_or_stale_shims_are_written(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0", "a", "b")
+    os.unlink(sandbox.shim("a"))
+    if sandbox.windows:
+        from shimgen import stub_bytes
+
+        sandbox.shim("b").write_bytes(stub_bytes("x64", gui=True))  # a shimgen launcher, but the wrong one
+    else:
+        os.unlink(sandbox.shim("b"))
+        os.symlink("../.shimgen/store/tool/elsewhere/b", sandbox.shim("b"))
+    assert problems(sandbox) == ["shim", "shim"]
+    doctor(sandbox.store(), fix=True)
+    assert problems(sandbox) == [] and sandbox.runs("a") == sandbox.runs("b") == "1.0"
+
+
+def test_tampered_or_incomplete_current_entry_needs_a_person(sandbox: Sandbox) -> None:
+    result = sandbox.publish("tool", "1.0", "a", "b")
+    program = sandbox.resolved("a")
+    program.write_bytes(program.read_bytes() + b"!")
+    os.unlink(sandbox.resolved("b"))
+    findings = doctor(sandbox.store(), fix=True)
+    assert kinds(findings) == ["damaged-entry"]
+    (finding,) = findings
+    assert finding.fix is None and not finding.fixed and finding.path == result.entry
+    assert "tampered" in finding.message and "missing" in finding.message
+    assert "rollback" in finding.hint
+
+
+def test_damaged_manifest_is_found(sandbox: Sandbox) -> None:
+    result = sandbox.publish("tool", "1.0")
+    manifest = result.entry / MANIFEST_NAME
+    manifest.write_bytes(manifest.read_bytes().replace(b'"1.0"', b'"6.6"'))
+    (finding,) = doctor(sandbox.store())
+    assert finding.kind == "damaged-entry" and "digest does not match" in finding.message
+
+
+def test_damaged_kept_entry_is_dropped_from_the_rollback_list(sandbox: Sandbox) -> None:
+    first = sandbox.publish("tool", "1.0").entry
+    sandbox.publish("tool", "2.0")
+    (first / MANIFEST_NAME).unlink()
+    assert problems(sandbox) == ["damaged-kept-entry"]
+    doctor(sandbox.store(), fix=True)
+    assert problems(sandbox) == [] and sandbox.store().read_state("tool").generations[1:] == ()
+
+
+def test_orphan_and_invalid_link_records_and_dangling_shims_are_removed(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0", "a", "gone")
+    store = sandbox.store()
+    # A crash between dropping the state and dropping the links: "gone" is owned by nothing.
+    state = store.read_state("tool")
+    sandbox.publish("tool", "2.0", "a")
+    (store.links_dir / "gone").write_text(
+        f"shimgen-link 1\ntarget=.shimgen/store/tool/{state.current}/gone\n"
+    )
+    (store.links_dir / "junk").write_bytes(b"\xff\xfe not a record")
+    if sandbox.windows:
+        from shimgen import write_launcher
+
+        write_launcher(sandbox.shim("gone"), "x64")
+        write_launcher(sandbox.shim("dangling"), "x64")
+    else:
+        os.symlink(f"../.shimgen/store/tool/{state.current}/gone", sandbox.shim("gone"))
+        os.symlink("../.shimgen/store/tool/x/dangling", sandbox.shim("dangling"))
+    assert problems(sandbox) == ["dangling-shim", "orphan-link", "orphan-link"]
+    doctor(store, fix=True)
+    assert problems(sandbox) == []
+    assert not os.path.lexists(sandbox.shim("gone")) and not os.path.lexists(sandbox.shim("dangling"))
+    assert sorted(p.name for p in store.links_dir.iterdir()) == ["a"]
+
+
+def test_unreadable_dist_state_is_rebuilt_from_link_records(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0")
+    sandbox.publish("tool", "2.0")
+    store = sandbox.store()
+    current = store.read_state("tool").current
+    store.state_path("tool").write_bytes(b"{truncated")
+    (finding,) = [f for f in doctor(store) if f.severity == PROBLEM]
+    assert finding.kind == "dist-state" and current in finding.fix
+    doctor(store, fix=True)
+    assert store.read_state("tool").generations == (current,) and problems(sandbox) == []
+
+
+def test_garbage_is_reported_but_is_not_a_problem(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0")
+    sandbox.publish("tool", "2.0")
+    sandbox.publish("tool", "3.0")
+    store = sandbox.store()
+    (store.store_dir / "tool" / ".tmp-dead").mkdir()
+    (store.links_dir / ".x.tmp").write_bytes(b"")
+    store.trash_dir.mkdir(exist_ok=True)
+    (store.trash_dir / "old").write_bytes(b"")
+    store.remove("tool")
+    findings = doctor(store)
+    assert kinds(findings) == []
+    # Windows launchers are renamed into the trash on removal (they may be running); symlinks are unlinked.
+    trash = ["trash"] * (2 if sandbox.windows else 1)
+    assert kinds(findings, GARBAGE) == ["leftover", *trash, *["unused-entry"] * 4]
+    store.gc()
+    assert doctor(store) == []
+
+
+def test_foreign_file_where_a_shim_belongs_is_reported_not_touched(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0")
+    shim = sandbox.shim("tool")
+    os.unlink(shim)
+    shim.write_bytes(b"someone else's program")
+    (finding,) = doctor(sandbox.store(), fix=True)
+    assert finding.kind == "foreign-shim" and finding.fix is None and not finding.fixed
+    assert shim.read_bytes() == b"someone else's program"
+
+
+def test_missing_config_is_a_problem(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0")
+    (sandbox.prefix / ".shimgen" / "config.json").unlink()
+    (finding,) = doctor(sandbox.store())
+    assert finding.kind == "config" and finding.path == sandbox.prefix / ".shimgen" / "config.json"
