@@ -12,6 +12,7 @@ but it is not a problem: ``shimgen gc`` removes it.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,7 +120,7 @@ def _diagnose(store: Store) -> list[Finding]:
                     store.state_path(dist),
                     f"a {state.pending} of {dist} was interrupted",
                     f"finish it: switch {dist}'s commands to {state.current}",
-                    action=lambda state=state: store.finish(state),
+                    action=functools.partial(store.finish, state),
                 )
             )
         current_dir = store.entry_dir(dist, state.current)
