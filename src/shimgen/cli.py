@@ -287,15 +287,20 @@ def list_(store: Store, as_json: bool) -> None:
 
 @main.command()
 @click.argument("dist")
+@click.option("--to", metavar="VERSION", help="Roll back to this kept version (see 'shimgen list').")
 @store_options
-def rollback(store: Store, dist: str) -> None:
+def rollback(store: Store, dist: str, to: str | None) -> None:
     """Switch every command of DIST back to its previous version.
 
-    Each command switches atomically. The current and previous versions swap
-    places, so rolling back twice returns to where you started.
+    Each command switches atomically. Without --to, the current and previous
+    versions swap places, so rolling back twice returns to where you started;
+    with --to, running the same command again changes nothing.
     """
-    current, previous = store.rollback(dist)
-    click.echo(f"rolled back {dist}: {_version_of(current)} -> {_version_of(previous)}")
+    current, target = store.rollback(dist, to)
+    if current == target:
+        click.echo(f"{dist} already runs {_version_of(target)}")
+    else:
+        click.echo(f"rolled back {dist}: {_version_of(current)} -> {_version_of(target)}")
 
 
 @main.command()

@@ -21,9 +21,11 @@ from pathlib import Path
 from shimgen import fsutil
 from shimgen.entry import verify_entry
 from shimgen.errors import ShimgenError
+from shimgen.launcher import identify
 from shimgen.linkrecord import LinkRecord
+from shimgen.pe import Arch
 from shimgen.shims import ShimState
-from shimgen.store import DistState, Store
+from shimgen.store import POSIX, WINDOWS, DistState, Layout, Store, shims_for
 
 PROBLEM, GARBAGE = "problem", "garbage"
 
@@ -80,10 +82,12 @@ def doctor(store: Store, *, fix: bool = False) -> list[Finding]:
 def _diagnose(store: Store) -> list[Finding]:
     if not store.root.is_dir():
         return []
+    if not store.config_path.exists() and not store.dist_names() and not store.read_links():
+        return []  # set up was interrupted before anything was published: nothing to check
     try:
         shims = store.shims()
     except ShimgenError as error:
-        return [Finding("config", store.config_path, error.message, None, hint=error.hint)]
+        return [_config_finding(store, error)]
     findings: list[Finding] = []
     links = store.read_links()
     desired: dict[str, str] = {}  # command key -> dist that provides it
@@ -219,6 +223,34 @@ def _diagnose(store: Store) -> list[Finding]:
             )
     findings.extend(_garbage(store, links))
     return findings
+
+
+def _config_finding(store: Store, error: ShimgenError) -> Finding:
+    """A lost config can be rewritten from what the shims folder shows: launchers of one arch, or symlinks."""
+    layout: Layout | None = None
+    for candidate in (Layout(WINDOWS, arch) for arch in Arch):
+        launchers = shims_for(store.prefix, candidate).present()
+        if launchers and all(identify(p.read_bytes()).arch is candidate.arch for p in launchers.values()):
+            layout = candidate
+            break
+    if layout is None and shims_for(store.prefix, Layout(POSIX)).present():
+        layout = Layout(POSIX)
+    if layout is None:
+        return Finding(
+            "config", store.config_path, error.message, None, hint="set it up again with --platform/--arch"
+        )
+
+    def rewrite() -> None:
+        fsutil.atomic_write(store.config_path, layout.to_bytes())
+
+    described = layout.kind + (f" {layout.arch.value}" if layout.arch else "")
+    return Finding(
+        "config",
+        store.config_path,
+        error.message,
+        f"rewrite it ({described}, as the shims show)",
+        action=rewrite,
+    )
 
 
 def _unreadable_state(

@@ -2,9 +2,9 @@
 
 On Windows a shim is a launcher: a byte copy of a shipped stub that reads the
 command's link record when it runs. It only changes when the stub must change
-(another subsystem or a new shimgen), and then the old file is renamed into
-the trash first, because a running launcher can be renamed but never
-overwritten. On POSIX a shim is a relative symlink into the current store
+(another subsystem or a new shimgen); a running launcher can be renamed but
+never overwritten, deleted or replaced, so then it is renamed into the trash
+first. On POSIX a shim is a relative symlink into the current store
 entry, swapped atomically by renaming a new symlink over it; a running
 program keeps its open inode, so nothing is ever in the way.
 
@@ -69,10 +69,19 @@ class WindowsShims:
         if state is ShimState.MISSING:
             fsutil.atomic_write(path, data, executable=True)
             return True
-        # A stale launcher may be running: rename it aside, never overwrite it.
+        # Swap in a new file by renaming over the old name: atomic, and the old
+        # file's bytes are never touched. Windows refuses that while the old
+        # launcher is running; then rename the running one aside first (the
+        # only thing Windows allows on a running image) and put the new one in
+        # its place. A crash between those two renames leaves the command
+        # without a launcher for 'shimgen doctor --fix' to restore.
         new = fsutil.write_temporary(self.folder, path.name, data, executable=True)
-        fsutil.move_aside(path, trash)
-        fsutil.replace(new, path)
+        try:
+            os.replace(new, path)
+        except PermissionError:
+            fsutil.move_aside(path, trash)
+            fsutil.replace(new, path)
+        fsutil.fsync_directory(self.folder)
         return True
 
     def remove(self, command: str, trash: Path) -> bool:

@@ -378,16 +378,22 @@ class Store:
             self.apply_state(dist)
             return PublishResult(dist, version, self.entry_dir(dist, manifest.entry_name), previous, created)
 
-    def rollback(self, dist: str) -> tuple[str, str]:
-        """Make the previous entry of ``dist`` current again; return (from, to) entry names.
+    def rollback(self, dist: str, to: str | None = None) -> tuple[str, str]:
+        """Make an earlier entry of ``dist`` current again; return (from, to) entry names.
 
-        The two swap places, so a second rollback undoes the first. A rollback
-        that was interrupted after its commit point is finished, not repeated.
+        ``to`` is a kept version or entry name; by default the previous one, and
+        then current and previous swap places, so a second rollback undoes the
+        first. A rollback interrupted after its commit point is finished, not
+        repeated; with ``to``, running it again is always safe (idempotent).
         """
         dist = normalize_dist(dist)
         with self.locked():
             state = self._require_state(dist)
-            if state.pending == ROLLBACK:
+            if to is not None and to in (state.current, _version_of(state.current)):
+                if state.pending:
+                    self.finish(state)
+                return state.current, state.current
+            if state.pending == ROLLBACK and to is None:
                 self.finish(state)
                 return state.generations[1], state.current
             if len(state.generations) < 2:
@@ -396,12 +402,24 @@ class Store:
                     path=self.state_path(dist),
                     hint="GC keeps one previous version by default (gc --keep N)",
                 )
-            current, previous, *rest = state.generations
-            self.manifest(dist, previous, deep=True)  # refuse to switch to a damaged entry
-            swapped = DistState(dist, (previous, current, *rest), pending=ROLLBACK)
+            target = state.generations[1] if to is None else self._kept_entry(state, to)
+            self.manifest(dist, target, deep=True)  # refuse to switch to a damaged entry
+            rest = tuple(g for g in state.generations if g != target)
+            swapped = DistState(dist, (target, *rest), pending=ROLLBACK)
             fsutil.atomic_write(self.state_path(dist), swapped.to_bytes())  # the commit point
             self.finish(swapped)
-            return current, previous
+            return state.current, target
+
+    def _kept_entry(self, state: DistState, wanted: str) -> str:
+        for entry in state.generations[1:]:
+            if wanted in (entry, _version_of(entry)):
+                return entry
+        kept = ", ".join(_version_of(g) for g in state.generations[1:])
+        raise ShimgenError(
+            f"{state.dist} has no kept version {wanted!r} (kept: {kept})",
+            path=self.state_path(state.dist),
+            hint="'shimgen list' shows the kept versions",
+        )
 
     def finish(self, state: DistState) -> None:
         """Switch the links to a committed state, then clear its pending mark. Hold the lock."""
@@ -555,6 +573,10 @@ class Store:
                     )
             if shims.state(command.name, None, command.gui) is ShimState.FOREIGN:
                 raise foreign_shim_error(shims.path(command.name))
+
+
+def _version_of(entry_name: str) -> str:
+    return entry_name.rsplit("-", 1)[0]
 
 
 def shims_for(prefix: Path, layout: Layout) -> Shims:
