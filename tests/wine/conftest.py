@@ -171,6 +171,80 @@ def windows_python() -> Path:
     return home
 
 
+# shimgen's pure-Python dependencies, copied from the test venv: Windows CPython runs the very
+# versions the native tests run (none of them has compiled parts).
+WINDOWS_DEPENDENCIES = ("click", "distlib", "filelock", "pefile.py", "peutils.py", "ordlookup")
+
+
+@dataclass
+class WindowsShimgen:
+    """Windows CPython under Wine running shimgen from this checkout (src/) and its dependencies."""
+
+    wine: Wine
+    python: Path
+    site: Path
+
+    def _prelude(self) -> str:
+        paths = [windows_path(ROOT / "src"), windows_path(self.site)]
+        return f"import sys; sys.path[:0] = {paths!r}\n"
+
+    def python_code(self, code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run Python ``code`` (with shimgen importable) in Windows CPython; UTF-8 I/O."""
+        script = self.site.parent / f"script-{hashlib.sha256(code.encode()).hexdigest()[:16]}.py"
+        if not script.exists():
+            script.write_text(self._prelude() + code, encoding="utf-8")
+        return self.wine.run(
+            self.python / "python.exe",
+            windows_path(script),
+            *args,
+            timeout=timeout,
+            extra_env={"PYTHONUTF8": "1"},
+        )
+
+    def start_code(self, code: str, *args: str) -> subprocess.Popen[str]:
+        script = self.site.parent / f"script-{hashlib.sha256(code.encode()).hexdigest()[:16]}.py"
+        if not script.exists():
+            script.write_text(self._prelude() + code, encoding="utf-8")
+        env = {**self.wine.env, "PYTHONUTF8": "1"}
+        return subprocess.Popen(
+            ["wine", str(self.python / "python.exe"), windows_path(script), *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            encoding="utf-8",
+            errors="replace",
+        )
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """``shimgen ARGS`` run by Windows CPython."""
+        return self.python_code(
+            "from shimgen.cli import main\nmain(prog_name='shimgen')\n", *args, timeout=timeout
+        )
+
+
+@pytest.fixture(scope="session")
+def windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
+    import click
+
+    site_packages = Path(click.__file__).parents[1]
+    versions = sorted(p.name for p in site_packages.glob("*.dist-info"))
+    key = hashlib.sha256(repr(versions).encode()).hexdigest()[:12]
+    site = CACHE / f"windows-shimgen-{key}" / "site"
+    if not site.exists():
+        scratch = site.with_name("site.partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        for name in WINDOWS_DEPENDENCIES:
+            source = site_packages / name
+            if source.is_dir():
+                shutil.copytree(source, scratch / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copyfile(source, scratch / name)
+        os.replace(scratch, site)
+    return WindowsShimgen(wine, windows_python, site)
+
+
 @pytest.fixture(scope="session")
 def ruff_exe() -> Path:
     """ruff.exe from ruff's win_amd64 wheel on PyPI: a real Rust-built Windows tool."""

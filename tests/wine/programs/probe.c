@@ -14,6 +14,7 @@
  *   probe loop N APP NAME   run "APP sibling NAME" N times, each waited for; print "launches=N failures=F"
  *                           and exit 0 (the children print their siblings in between)
  *   probe hold PATH MS      open PATH sharing only reading (no delete, no write), print "held", sleep MS
+ *   probe mark FILE MS      create FILE (so a test knows we run), sleep MS, print our sibling version.txt
  */
 #define WIN32_LEAN_AND_MEAN
 #define UNICODE
@@ -150,6 +151,22 @@ void WINAPI probe_main(void) {
         print(L"held");
         Sleep(number(argv[3]));
         CloseHandle(file);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"mark") && argc > 3) {
+        static WCHAR path[MAX_PATH * 2];
+        static char bytes[256];
+        DWORD n, size = 0, done;
+        CloseHandle(CreateFileW(argv[2], GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL));
+        Sleep(number(argv[3]));
+        n = GetModuleFileNameW(NULL, path, MAX_PATH);
+        while (n && path[n - 1] != '\\') n--;
+        lstrcpyW(path + n, L"version.txt");
+        HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+        if (file == INVALID_HANDLE_VALUE) ExitProcess(104);
+        ReadFile(file, bytes, sizeof bytes, &size, NULL);
+        CloseHandle(file);
+        WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), bytes, size, &done, NULL);
         ExitProcess(0);
     }
     ExitProcess(102);
