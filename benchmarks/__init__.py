@@ -1,0 +1,1 @@
+"""shimgen's benchmarks: ``./dev bench`` (see README.md). Timings live here, never in the test suite."""
