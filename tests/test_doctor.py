@@ -30,7 +30,7 @@ def test_missing_and_wrong_link_records_are_rewritten(sandbox: Sandbox) -> None:
     sandbox.publish("tool", "2.0", "a", "b", "c")
     links = sandbox.prefix / ".shimgen" / "links"
     (links / "a").unlink()
-    (links / "b").write_bytes(b"shimgen-link 1\ntarget=../../outside\n")
+    (links / "b").write_bytes(b"shimgen-link 1\ntarg")  # truncated
     (links / "c").write_text(
         f"shimgen-link 1\ntarget=.shimgen/store/tool/{first}/{sandbox.resolved('a') or 'c'}\n"
     )
@@ -97,6 +97,7 @@ def test_orphan_and_invalid_link_records_and_dangling_shims_are_removed(sandbox:
         f"shimgen-link 1\ntarget=.shimgen/store/tool/{state.current}/gone\n"
     )
     (store.links_dir / "junk").write_bytes(b"\xff\xfe not a record")
+    (store.links_dir / "escape").write_bytes(b"shimgen-link 1\ntarget=../../outside\n")
     if sandbox.windows:
         from shimgen import write_launcher
 
@@ -105,7 +106,7 @@ def test_orphan_and_invalid_link_records_and_dangling_shims_are_removed(sandbox:
     else:
         os.symlink(f"../.shimgen/store/tool/{state.current}/gone", sandbox.shim("gone"))
         os.symlink("../.shimgen/store/tool/x/dangling", sandbox.shim("dangling"))
-    assert problems(sandbox) == ["dangling-shim", "orphan-link", "orphan-link"]
+    assert problems(sandbox) == ["dangling-shim", "orphan-link", "orphan-link", "orphan-link"]
     doctor(store, fix=True)
     assert problems(sandbox) == []
     assert not os.path.lexists(sandbox.shim("gone")) and not os.path.lexists(sandbox.shim("dangling"))

@@ -33,6 +33,11 @@ RUFF = "ruff==0.17.6"
 sys.path.insert(0, str(ROOT / "launcher_stubs"))
 from build import compile_windows  # noqa: E402
 
+# Wine 8 fails about one process start in 3,000 (CreateProcessW: ERROR_INTERNAL_ERROR), launcher or
+# not; measured here with a plain program. With address-space randomisation off (inherited by every
+# process Wine starts) 5,000 starts in a row succeeded, so the harness runs Wine that way.
+WINE = ["setarch", "-R", "wine"] if shutil.which("setarch") else ["wine"]
+
 
 def windows_path(path: Path) -> str:
     """How a Windows program under Wine sees a Unix path (the Z: drive maps /)."""
@@ -55,7 +60,7 @@ class Wine:
         """Run a Windows program; stdin is /dev/null unless given (Windows CPython needs a real one)."""
         kwargs.setdefault("stdin", subprocess.DEVNULL)
         return subprocess.run(
-            ["wine", str(program), *args],
+            [*WINE, str(program), *args],
             env={**self.env, **(extra_env or {})},
             capture_output=True,
             timeout=timeout,
@@ -69,7 +74,7 @@ class Wine:
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
         return subprocess.Popen(
-            ["wine", str(program), *args], env=self.env, encoding="utf-8", errors="replace", **kwargs
+            [*WINE, str(program), *args], env=self.env, encoding="utf-8", errors="replace", **kwargs
         )
 
 
@@ -220,7 +225,7 @@ class WindowsShimgen:
 
     def start_code(self, code: str, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            ["wine", str(self.python / "python.exe"), windows_path(self.script(code)), *args],
+            [*WINE, str(self.python / "python.exe"), windows_path(self.script(code)), *args],
             env={**self.wine.env, "PYTHONUTF8": "1"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

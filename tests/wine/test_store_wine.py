@@ -265,3 +265,30 @@ def test_a_second_writer_fails_clearly_while_the_first_holds_the_lock(
     assert result.returncode == 1 and "another shimgen is changing this environment" in result.stderr
     assert wine.run(prefix / "Scripts" / "probe.exe", "sibling", "version.txt").stdout == "v1.0\n"
     assert len(entries(prefix)) == 1
+
+
+def test_bad_input_changes_nothing_and_doctor_repairs_what_the_launcher_reports(
+    wine: Wine, windows_shimgen: WindowsShimgen, prefix: Path, versions: Versions, tmp_path: Path
+) -> None:
+    link(windows_shimgen, prefix, versions, "1.0", "--arch", "x64")
+    before = sorted(p.relative_to(prefix).as_posix() for p in prefix.rglob("*"))
+    text = tmp_path / "tool.exe"
+    text.write_text("not a program")
+    for args, message in (
+        (("../evil", "2.0", *versions.files("2.0")), "invalid distribution name '../evil'"),
+        (("probe", "2.0/..", *versions.files("2.0")), "invalid version '2.0/..'"),
+        (("probe", "2.0", windows_path(text)), "tool.exe is not a Windows program"),
+    ):
+        result = windows_shimgen.cli("link", "--prefix", windows_path(prefix), *args)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert sorted(p.relative_to(prefix).as_posix() for p in prefix.rglob("*")) == before
+    # A truncated link record: the launcher says what is wrong and what repairs it; doctor does.
+    record = prefix / ".shimgen" / "links" / "probe"
+    record.write_bytes(record.read_bytes()[:20])
+    launched = wine.run(prefix / "Scripts" / "probe.exe", "sibling", "version.txt")
+    assert launched.returncode == 242 and "shimgen doctor --fix" in launched.stderr
+    result = windows_shimgen.cli("doctor", "--prefix", windows_path(prefix))
+    assert result.returncode == 3 and "link record of probe (probe) is invalid" in result.stdout
+    result = windows_shimgen.cli("doctor", "--fix", "--prefix", windows_path(prefix))
+    assert result.returncode == 0, result.stdout
+    assert wine.run(prefix / "Scripts" / "probe.exe", "sibling", "version.txt").stdout == "v1.0\n"
