@@ -112,7 +112,7 @@ def test_bad_input_exits_1_with_the_path(tmp_path: Path) -> None:
     assert code == 1 and "--gui names no given program: nope" in err
     assert not (box.prefix / ".shimgen").exists()
     code, _, err = run("remove", "--prefix", str(box.prefix), "tool")
-    assert code == 1 and "tool is not installed" in err
+    assert code == 1 and "not a shimgen environment" in err
 
 
 def test_help_explains_each_verb() -> None:

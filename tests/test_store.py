@@ -320,3 +320,19 @@ def test_missing_program_file(sandbox: Sandbox, tmp_path: Path) -> None:
             [tmp_path / "absent"], layout=sandbox.store().planned_layout(sandbox.layout, sandbox.arch)
         )
     assert "absent" in str(error.value)
+
+
+def test_operations_on_a_prefix_that_is_not_shimgen_create_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    for operation in (lambda: store.remove("tool"), lambda: store.rollback("tool"), lambda: store.gc()):
+        with pytest.raises(ShimgenError, match="not a shimgen environment"):
+            operation()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_state_file_must_name_its_own_dist(sandbox: Sandbox) -> None:
+    sandbox.publish("tool", "1.0")
+    store = sandbox.store()
+    store.state_path("tool").rename(store.state_path("other"))
+    with pytest.raises(ShimgenError, match="names 'tool', not 'other'"):
+        store.read_state("other")

@@ -235,9 +235,14 @@ class Store:
     def read_state(self, dist: str) -> DistState | None:
         path = self.state_path(dist)
         try:
-            return DistState.from_bytes(path.read_bytes(), source=path)
+            state = DistState.from_bytes(path.read_bytes(), source=path)
         except FileNotFoundError:
             return None
+        if state.dist != dist:
+            raise RecordError(
+                f"dist state names {state.dist!r}, not {dist!r}", path=path, hint="run 'shimgen doctor --fix'"
+            )
+        return state
 
     def dist_names(self) -> list[str]:
         if not self.dists_dir.is_dir():
@@ -293,9 +298,20 @@ class Store:
     # --- locking ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the prefix's writer lock; wait at most ``lock_timeout`` seconds for it."""
-        os.makedirs(self.root, exist_ok=True)
+    def locked(self, *, create: bool = False) -> Iterator[None]:
+        """Hold the prefix's writer lock; wait at most ``lock_timeout`` seconds for it.
+
+        Only ``create`` (publishing) may make ``.shimgen/`` in a prefix that has none:
+        every other operation on such a prefix is a mistake, reported without a trace.
+        """
+        if not self.root.is_dir():
+            if not create:
+                raise ShimgenError(
+                    "not a shimgen environment (no .shimgen folder)",
+                    path=self.prefix,
+                    hint="check --prefix; 'shimgen link' sets an environment up",
+                )
+            os.makedirs(self.root, exist_ok=True)
         try:
             self._lock.acquire(timeout=min(0.2, self.lock_timeout))
         except filelock.Timeout:
@@ -359,7 +375,7 @@ class Store:
         if layout.kind == WINDOWS:
             _check_windows_programs(files, commands, layout)
         self._check_commands_free(dist, commands, layout)
-        with self.locked():
+        with self.locked(create=True):
             if not self.initialized:
                 fsutil.atomic_write(self.config_path, layout.to_bytes())
                 self._layout = layout
