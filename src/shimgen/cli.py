@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from shimgen import __version__
-from shimgen.doctor import GARBAGE, PROBLEM, doctor
+from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
 from shimgen.errors import ShimgenError
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
@@ -44,7 +44,11 @@ class _Group(click.Group):
             # Every expected failure is a ShimgenError; this is the safety net for the rest.
             where = f": {error.filename}" if error.filename else ""
             click.echo(f"shimgen: error: {error.strerror or error}{where}", err=True)
-            click.echo("  hint: nothing was half-written; 'shimgen doctor' shows the state", err=True)
+            click.echo(
+                "  hint: every step is atomic, so the old state still works; 'shimgen doctor' shows "
+                "what is left to do, and running the command again or 'doctor --fix' finishes it",
+                err=True,
+            )
             sys.exit(EXIT_ERROR)
 
 
@@ -254,7 +258,21 @@ def link(
 def list_(store: Store, as_json: bool) -> None:
     """List the distributions in the store: current version, kept versions, commands."""
     rows: list[dict[str, Any]] = []
-    for state in store.dists():
+    for name in store.dist_names():
+        try:
+            state = store.read_state(name)
+        except ShimgenError as error:
+            empty: dict[str, Any] = {
+                "version": None,
+                "entry": None,
+                "kept": [],
+                "kept_entries": [],
+                "commands": [],
+            }
+            rows.append({"dist": name, **empty, "problem": error.message})
+            continue
+        if state is None:
+            continue
         try:
             commands = [c.name for c in store.manifest(state.dist, state.current).commands]
             problem = None
@@ -282,7 +300,7 @@ def list_(store: Store, as_json: bool) -> None:
         detail = (
             f"  PROBLEM: {row['problem']}" if row["problem"] else f"  commands: {', '.join(row['commands'])}"
         )
-        click.echo(f"{row['dist']} {row['version']}{kept}{detail}")
+        click.echo(f"{row['dist']} {row['version'] or '?'}{kept}{detail}")
 
 
 @main.command()
@@ -376,6 +394,9 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
             )
             if finding.severity == GARBAGE:
                 click.echo(f"garbage: {where}: {finding.message} ({finding.fix})")
+                continue
+            if finding.severity == NOTE:
+                click.echo(f"note: {where}: {finding.message}")
                 continue
             status = "fixed" if finding.fixed else "PROBLEM"
             click.echo(f"{status}: {where}: {finding.message}")

@@ -1,8 +1,10 @@
 """``shimgen doctor``: check every shim, link record and store entry, and say what would fix it.
 
-Checking is read-only and precise: each finding names the path, what is wrong
-and what ``--fix`` would do, or why it cannot be fixed automatically (a
-tampered current entry cannot be repaired, only re-published). Fixing reuses
+Checking changes nothing, and it holds the writer lock so that it never sees
+a change half-done. Each finding names the path, what is wrong and what
+``--fix`` would do, or why it cannot be fixed automatically (a tampered current
+entry cannot be repaired, only re-published; a file written by a newer
+shimgen is never rewritten). Fixing reuses
 the store's own idempotent steps (``Store.apply_state``), so doctor finishes
 exactly what an interrupted operation would have done.
 
@@ -13,7 +15,6 @@ but it is not a problem: ``shimgen gc`` removes it.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,9 @@ from shimgen.launcher import identify
 from shimgen.linkrecord import LinkRecord
 from shimgen.pe import Arch
 from shimgen.shims import ShimState
-from shimgen.store import POSIX, WINDOWS, DistState, Layout, Store, shims_for
+from shimgen.store import POSIX, WINDOWS, DistState, Layout, NewerFormat, Store, shims_for
 
-PROBLEM, GARBAGE = "problem", "garbage"
+PROBLEM, GARBAGE, NOTE = "problem", "garbage", "note"
 
 
 @dataclass
@@ -165,7 +166,7 @@ def _diagnose(store: Store) -> list[Finding]:
                     if existing is None
                     else "invalid"
                     if isinstance(existing, ShimgenError)
-                    else "points to another entry"
+                    else "pointing to another entry"
                 )
                 findings.append(
                     Finding(
@@ -200,6 +201,17 @@ def _diagnose(store: Store) -> list[Finding]:
     for name, existing in links.items():
         if store.command_key(name) in desired:
             continue
+        if isinstance(existing, LinkRecord) and store.owner(existing) is None:
+            findings.append(
+                Finding(
+                    "unmanaged-link",
+                    store.links_dir / name,
+                    f"link record of {name} runs {existing.target}, outside the store: left alone",
+                    None,
+                    NOTE,
+                )
+            )
+            continue
         why = "is invalid" if isinstance(existing, ShimgenError) else "belongs to no installed distribution"
         findings.append(
             Finding(
@@ -227,6 +239,8 @@ def _diagnose(store: Store) -> list[Finding]:
 
 def _config_finding(store: Store, error: ShimgenError) -> Finding:
     """A lost config can be rewritten from what the shims folder shows: launchers of one arch, or symlinks."""
+    if isinstance(error, NewerFormat):
+        return Finding("config", store.config_path, error.message, None, hint=error.hint)
     layout: Layout | None = None
     for candidate in (Layout(WINDOWS, arch) for arch in Arch):
         launchers = shims_for(store.prefix, candidate).present()
@@ -263,13 +277,15 @@ def _unreadable_state(
         if isinstance(record, LinkRecord) and (owner := store.owner(record)) and owner[0] == dist
     }
     path = store.state_path(dist)
+    if isinstance(error, NewerFormat):
+        return Finding("dist-state", path, error.message, None, hint=error.hint)
     if len(entries) > 1:
         return Finding("dist-state", path, error.message, None, hint="commands point to several entries")
     entry = next(iter(entries), None)
 
     def rebuild() -> None:
         if entry is None:
-            os.unlink(path)
+            fsutil.remove_file(path)
         else:
             fsutil.atomic_write(path, DistState(dist, (entry,)).to_bytes())
             store.apply_state(dist)
@@ -285,7 +301,7 @@ def _drop_generation(store: Store, dist: str, entry: str) -> Callable[[], None]:
         state = store.read_state(dist)
         if state is not None and entry in state.generations[1:]:
             kept = tuple(g for g in state.generations if g != entry)
-            fsutil.atomic_write(store.state_path(dist), DistState(dist, kept).to_bytes())
+            fsutil.atomic_write(store.state_path(dist), DistState(dist, kept, state.pending).to_bytes())
 
     return run
 
@@ -293,10 +309,7 @@ def _drop_generation(store: Store, dist: str, entry: str) -> Callable[[], None]:
 def _remove_command(store: Store, name: str) -> Callable[[], None]:
     def run() -> None:
         store.shims().remove(name, store.trash_dir)
-        path = store.links_dir / name
-        if path.exists():
-            os.unlink(path)
-            fsutil.fsync_directory(store.links_dir)
+        fsutil.remove_file(store.links_dir / name)
 
     return run
 
@@ -309,12 +322,16 @@ def _remove_shim(store: Store, name: str) -> Callable[[], None]:
 
 
 def _garbage(store: Store, links: dict[str, LinkRecord | ShimgenError]) -> list[Finding]:
-    needed = {(s.dist, g) for s in _readable_states(store) for g in s.generations}
+    readable = _readable_states(store)
+    unreadable = set(store.dist_names()) - {s.dist for s in readable}  # gc keeps all of theirs
+    needed = {(s.dist, g) for s in readable for g in s.generations}
     needed |= {o for r in links.values() if isinstance(r, LinkRecord) and (o := store.owner(r))}
     found = []
     if store.store_dir.is_dir():
         for dist_dir in sorted(store.store_dir.iterdir()):
-            for entry in sorted(dist_dir.iterdir()) if dist_dir.is_dir() else []:
+            if dist_dir.name in unreadable or not store.is_real_folder(dist_dir):
+                continue
+            for entry in sorted(dist_dir.iterdir()):
                 if (dist_dir.name, entry.name) not in needed:
                     what = "crash leftover" if fsutil.is_temporary_name(entry.name) else "entry nothing uses"
                     found.append(Finding("unused-entry", entry, what, "shimgen gc removes it", GARBAGE))

@@ -139,7 +139,7 @@ class Manifest:
             if error.path is None:
                 raise ShimgenError(f"invalid entry manifest: {error.message}", path=source) from None
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as error:
             raise ShimgenError(f"invalid entry manifest ({error!r})", path=source) from None
         if body.get("digest") != manifest.digest:
             raise ShimgenError("entry manifest digest does not match its contents (tampered)", path=source)
@@ -188,7 +188,7 @@ def build_entry(
     is damaged is moved to the trash and replaced.
     """
     check_contents(files, commands)
-    os.makedirs(dist_dir, exist_ok=True)
+    fsutil.make_dirs(dist_dir)
     scratch = fsutil.temporary_folder(dist_dir)
     try:
         records = []
@@ -201,7 +201,8 @@ def build_entry(
             records.append(FileRecord(file.path, size, sha256, file.executable))
         manifest = Manifest(dist, version, tuple(records), tuple(commands))
         fsutil.create_file(scratch / MANIFEST_NAME, manifest.to_bytes())
-        fsutil.fsync_directory(scratch)
+        for folder in [*(d for d in scratch.rglob("*") if d.is_dir()), scratch]:
+            fsutil.fsync_directory(folder)  # every name in the entry is durable before it goes live
         final = dist_dir / manifest.entry_name
         if final.exists():
             if not verify_entry(final, deep=True)[1]:

@@ -49,27 +49,56 @@ def _is_transient(error: OSError) -> bool:
     )
 
 
+def _retrying(action: Callable[[], None], path: Path, what: str) -> None:
+    """Run ``action``, retrying while Windows reports the file busy; ShimgenError when it stays so."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            action()
+            return
+        except OSError as error:
+            if delay is None or not _is_transient(error):
+                raise ShimgenError(
+                    f"cannot {what} ({error.strerror or error})",
+                    path=path,
+                    hint="another program (a running copy, an editor, a virus scanner) may hold it open, "
+                    "or permissions forbid it; close it and retry: nothing was changed by this step"
+                    if _is_transient(error)
+                    else "check permissions and free space; nothing was changed by this step",
+                ) from None
+            time.sleep(delay)
+
+
 def replace(source: Path, destination: Path) -> None:
     """``os.replace`` that survives a moment of Windows file sharing; ShimgenError when it cannot.
 
     On failure ``destination`` is unchanged (a rename is all or nothing) and
     ``source`` is still there for the caller to clean up.
     """
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            os.replace(source, destination)
-            return
-        except OSError as error:
-            if delay is None or not _is_transient(error):
-                raise ShimgenError(
-                    f"cannot rename {Path(source).name} into place ({error.strerror or error})",
-                    path=destination,
-                    hint="another program (a running copy, an editor, a virus scanner) holds it open; "
-                    "close it and retry: the old file is unchanged"
-                    if _is_transient(error)
-                    else "check permissions and free space; the old file is unchanged",
-                ) from None
-            time.sleep(delay)
+    _retrying(lambda: os.replace(source, destination), destination, f"rename {Path(source).name} into place")
+
+
+def remove_file(path: Path) -> None:
+    """Delete a file shimgen owns that is never a running image (a link record, a state file)."""
+
+    def unlink() -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    _retrying(unlink, path, "delete it")
+    fsync_directory(Path(path).parent)
+
+
+def make_dirs(path: Path) -> None:
+    """Create ``path`` and its missing parents, each made durable in its own parent."""
+    missing = []
+    folder = Path(path)
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
+        fsync_directory(folder.parent)
 
 
 def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
@@ -80,8 +109,7 @@ def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
     old ``path`` is untouched.
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        os.makedirs(path.parent, exist_ok=True)
+    make_dirs(path.parent)
     temporary = write_temporary(path.parent, path.name, data, executable=executable)
     try:
         replace(temporary, path)
@@ -163,9 +191,9 @@ def move_aside(path: Path, trash: Path) -> Path:
     This is how shimgen gets rid of a file that may be running: Windows lets a
     running image be renamed, never deleted or overwritten. GC deletes it later.
     """
-    os.makedirs(trash, exist_ok=True)
+    make_dirs(trash)
     destination = trash / f"{time.time_ns():x}-{secrets.token_hex(3)}-{path.name}"
-    replace(path, destination)
+    _retrying(lambda: os.replace(path, destination), path, "rename it aside into the trash")
     return destination
 
 

@@ -199,6 +199,9 @@ def check_command_name(name: str) -> str:
     """Return ``name`` if it can be a command (a launcher file name); raise PathRefused."""
     if "/" in name:
         raise PathRefused(f"invalid command name {name!r}: contains a path separator")
+    if name.startswith("."):
+        # Hidden on POSIX, and shimgen's own temporary names start with a dot.
+        raise PathRefused(f"invalid command name {name!r}: starts with a dot")
     try:
         check_relative_path(name)
     except PathRefused as error:

@@ -64,7 +64,7 @@ class WindowsShims:
         path = self.path(command)
         if state is ShimState.FOREIGN:
             raise foreign_shim_error(path)
-        os.makedirs(self.folder, exist_ok=True)
+        fsutil.make_dirs(self.folder)
         data = launcher_bytes(self.arch, gui)
         if state is ShimState.MISSING:
             fsutil.atomic_write(path, data, executable=True)
@@ -140,7 +140,7 @@ class PosixShims:
         path = self.path(command)
         if state is ShimState.FOREIGN:
             raise foreign_shim_error(path)
-        os.makedirs(self.folder, exist_ok=True)
+        fsutil.make_dirs(self.folder)
         temporary = self.folder / f".{command}.{secrets.token_hex(4)}.tmp"
         os.symlink(self.expected_target(record), temporary)
         try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sysconfig
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ ROLLBACK = "rollback"
 # What each environment architecture can run (Windows on Arm emulates x86 and x64).
 RUNS_ON = {Arch.X86: {Arch.X86}, Arch.X64: {Arch.X86, Arch.X64}, Arch.ARM64: {Arch.X86, Arch.X64, Arch.ARM64}}
 _PE_HEADER_BYTES = 1 << 16
+# An entry folder's name: a version token, "-", 16 hex digits of the digest. Nothing else is
+# ever joined to the store path, so a state file cannot steer shimgen outside it.
+ENTRY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*-[0-9a-f]{16}$")
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,11 @@ class Layout:
     def from_bytes(cls, data: bytes, *, source: Path) -> Layout:
         try:
             body = json.loads(data)
+            _check_format(body, "shimgen config", source)
             kind = body["layout"]
             arch = Arch(body["arch"]) if kind == WINDOWS else None
-            if body.get("format") != FORMAT_VERSION or kind not in (WINDOWS, POSIX):
-                raise ValueError(f"format {body.get('format')!r}, layout {kind!r}")
+            if kind not in (WINDOWS, POSIX):
+                raise ValueError(f"layout {kind!r}")
         except (ValueError, KeyError, TypeError) as error:
             raise RecordError(f"invalid shimgen config ({error})", path=source) from None
         return cls(kind, arch)
@@ -153,19 +158,42 @@ class DistState:
     def from_bytes(cls, data: bytes, *, source: Path) -> DistState:
         try:
             body = json.loads(data)
-            if body.get("format") != FORMAT_VERSION:
-                raise ValueError(f"format {body.get('format')!r}")
-            generations = tuple(str(g) for g in body["generations"])
-            if not generations or any("/" in g or "\\" in g or g.startswith(".") for g in generations):
-                raise ValueError("bad generations")
+            _check_format(body, "dist state", source)
+            generations = body["generations"]
+            if not isinstance(generations, list) or not generations:
+                raise ValueError("generations is not a non-empty list")
+            for name in generations:
+                if not isinstance(name, str) or not ENTRY_NAME.match(name):
+                    raise ValueError(f"bad entry name {name!r}")
             pending = body.get("pending")
             if pending not in (None, ROLLBACK):
                 raise ValueError(f"unknown pending operation {pending!r}")
-            return cls(normalize_dist(body["dist"]), generations, pending)
+            return cls(normalize_dist(body["dist"]), tuple(generations), pending)
+        except NewerFormat:
+            raise
         except (ValueError, KeyError, TypeError, AttributeError, ShimgenError) as error:
+            message = error.message if isinstance(error, ShimgenError) else str(error)
             raise RecordError(
-                f"invalid dist state ({error})", path=source, hint="run 'shimgen doctor --fix'"
+                f"invalid dist state ({message})", path=source, hint="run 'shimgen doctor --fix'"
             ) from None
+
+
+class NewerFormat(RecordError):
+    """A file written by a newer shimgen: never rewritten, never "repaired" by this one."""
+
+
+def _check_format(body: object, what: str, source: Path) -> None:
+    if not isinstance(body, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    version = body.get("format")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise NewerFormat(
+            f"{what} has format {version}; this shimgen reads {FORMAT_VERSION}",
+            path=source,
+            hint="it was written by a newer shimgen: upgrade shimgen",
+        )
+    if version != FORMAT_VERSION:
+        raise ValueError(f"format {version!r}")
 
 
 @dataclass
@@ -287,6 +315,16 @@ class Store:
                     links[path.name] = ShimgenError(f"cannot read link record ({error.strerror})", path=path)
         return links
 
+    def is_real_folder(self, path: Path) -> bool:
+        """A folder that is really inside the prefix: not a symlink or junction leading elsewhere.
+
+        GC deletes what it finds in the store and the trash, so it must never
+        follow a link out of the environment.
+        """
+        if not path.is_dir() or path.is_symlink() or getattr(path, "is_junction", lambda: False)():
+            return False
+        return os.path.realpath(path).startswith(os.path.realpath(self.prefix) + os.sep)
+
     @staticmethod
     def owner(record: LinkRecord) -> tuple[str, str] | None:
         """The (dist, entry) a link record runs from, if it points into the store."""
@@ -311,7 +349,7 @@ class Store:
                     path=self.prefix,
                     hint="check --prefix; 'shimgen link' sets an environment up",
                 )
-            os.makedirs(self.root, exist_ok=True)
+            fsutil.make_dirs(self.root)
         try:
             self._lock.acquire(timeout=min(0.2, self.lock_timeout))
         except filelock.Timeout:
@@ -420,8 +458,9 @@ class Store:
                 )
             target = state.generations[1] if to is None else self._kept_entry(state, to)
             # Refuse an incomplete entry. Sizes, not hashes: hashing a 30 MB tool would make every
-            # rollback slow; doctor checks the hashes.
-            self.manifest(dist, target)
+            # rollback slow; doctor checks the hashes. And refuse, as publish does, commands that
+            # another dist or a foreign file has taken since that version was current.
+            self._check_commands_free(dist, self.manifest(dist, target).commands, self.layout())
             rest = tuple(g for g in state.generations if g != target)
             swapped = DistState(dist, (target, *rest), pending=ROLLBACK)
             fsutil.atomic_write(self.state_path(dist), swapped.to_bytes())  # the commit point
@@ -462,8 +501,7 @@ class Store:
                     hint="see 'shimgen list'",
                 )
             if path.exists():
-                os.unlink(path)
-                fsutil.fsync_directory(path.parent)
+                fsutil.remove_file(path)  # the commit point
             if layout_known:
                 self.apply_state(dist)
             return owned
@@ -488,20 +526,21 @@ class Store:
         for name, command in desired.items():
             record = command.link_record(entry_path)
             if links.get(name) != record:
-                os.makedirs(self.links_dir, exist_ok=True)
                 fsutil.atomic_write(self.links_dir / name, record.to_bytes())
                 changed.append(name)
             if shims.write(name, record, command.gui, self.trash_dir) and name not in changed:
                 changed.append(name)
-        wanted = {self.command_key(n) for n in desired}
+        kept_links = [self.links_dir / name for name in desired]
         for name, existing in links.items():
-            if not isinstance(existing, LinkRecord) or self.command_key(name) in wanted:
+            if not isinstance(existing, LinkRecord) or name in desired:
                 continue
-            if (self.owner(existing) or ("",))[0] == dist:
-                shims.remove(name, self.trash_dir)
-                os.unlink(self.links_dir / name)
-                fsutil.fsync_directory(self.links_dir)
-                changed.append(name)
+            if (self.owner(existing) or ("",))[0] != dist:
+                continue
+            if any(_same_file(self.links_dir / name, kept) for kept in kept_links):
+                continue  # a command renamed only in case, on a case-insensitive filesystem: one file
+            shims.remove(name, self.trash_dir)
+            fsutil.remove_file(self.links_dir / name)
+            changed.append(name)
         return changed
 
     def gc(self, keep: int = DEFAULT_KEEP) -> GcReport:
@@ -524,17 +563,20 @@ class Store:
                 if state is not None and len(state.generations) > 1 + keep:
                     kept = state.generations[: 1 + keep]
                     report.trimmed[name] = list(state.generations[1 + keep :])
-                    fsutil.atomic_write(self.state_path(name), DistState(name, kept).to_bytes())
-                    states[name] = DistState(name, kept)
+                    trimmed = DistState(name, kept, state.pending)  # an interrupted rollback stays one
+                    fsutil.atomic_write(self.state_path(name), trimmed.to_bytes())
+                    states[name] = trimmed
             needed = {(n, g) for n, s in states.items() if s is not None for g in s.generations}
             needed |= {
                 o for r in self.read_links().values() if isinstance(r, LinkRecord) and (o := self.owner(r))
             }
-            for dist_dir in sorted(self.store_dir.iterdir()) if self.store_dir.is_dir() else []:
-                if dist_dir.name in states and states[dist_dir.name] is None:
-                    continue
+            for dist_dir in sorted(self.store_dir.iterdir()) if self.is_real_folder(self.store_dir) else []:
+                if (dist_dir.name in states and states[dist_dir.name] is None) or not self.is_real_folder(
+                    dist_dir
+                ):
+                    continue  # unreadable state: keep everything; a link or file: not ours to follow
                 for entry in sorted(dist_dir.iterdir()):
-                    if (dist_dir.name, entry.name) in needed:
+                    if (dist_dir.name, entry.name) in needed or (entry.is_symlink() and not entry.is_dir()):
                         continue
                     if fsutil.in_use(entry):
                         report.in_use.append(entry)
@@ -552,7 +594,7 @@ class Store:
             for folder in (self.links_dir, self.dists_dir, self.shims().folder):
                 for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
                     fsutil.remove_tree(leftover)
-            for item in sorted(self.trash_dir.iterdir()) if self.trash_dir.is_dir() else []:
+            for item in sorted(self.trash_dir.iterdir()) if self.is_real_folder(self.trash_dir) else []:
                 if not fsutil.remove_tree(item):
                     report.in_use.append(item)
         return report
@@ -581,6 +623,12 @@ class Store:
             check_command_name(command.name)
             record = by_key.get(self.command_key(command.name))
             owner = self.owner(record) if isinstance(record, LinkRecord) else None
+            if isinstance(record, LinkRecord) and owner is None:
+                raise ShimgenError(
+                    f"command {command.name!r} has a link record that points outside shimgen's store",
+                    path=self.links_dir / command.name,
+                    hint="it was written by hand or by another tool; remove it and its launcher first",
+                )
             if owner and owner[0] != dist:
                 other = self.read_state(owner[0])
                 if other is not None and other.current == owner[1]:
@@ -591,6 +639,13 @@ class Store:
                     )
             if shims.state(command.name, None, command.gui) is ShimState.FOREIGN:
                 raise foreign_shim_error(shims.path(command.name))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _version_of(entry_name: str) -> str:
