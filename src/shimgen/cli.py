@@ -20,7 +20,9 @@ import click
 
 from shimgen import __version__
 from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
+from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
+from shimgen.generate import generate_launchers
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
 from shimgen.store import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, Store, native_entry
@@ -63,7 +65,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option(
     "--arch",
     type=click.Choice([a.value for a in Arch]),
@@ -72,11 +74,18 @@ def main() -> None:
 )
 @click.option("--gui", is_flag=True, help="GUI launcher: no console window; errors in a message box.")
 @click.option(
+    "--from",
+    "source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the commands from a wheel, a pyproject.toml or an entry_points.txt "
+    "(console_scripts and gui_scripts) instead of naming one.",
+)
+@click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="File to write (replaced atomically).",
+    help="File to write (replaced atomically); with --from, the folder to write NAME.exe files into.",
 )
 @click.option(
     "--prefix",
@@ -84,14 +93,33 @@ def main() -> None:
     help="Environment prefix the launcher uses: absolute, or relative to the launcher's folder. "
     "Default: '..', the standard <prefix>\\Scripts\\NAME.exe layout.",
 )
-def generate(name: str, arch: str, gui: bool, out: Path, prefix: str | None) -> None:
-    """Write a launcher for command NAME, for any Windows architecture, from any OS.
+def generate(
+    name: str | None, arch: str, gui: bool, source: Path | None, out: Path, prefix: str | None
+) -> None:
+    """Write launchers for any Windows architecture, from any OS.
 
-    In the standard layout (the file is <prefix>/Scripts/NAME.exe) the launcher
-    is a byte copy of the shipped stub; otherwise a config section records NAME
-    and the prefix. At run time the launcher reads
-    <prefix>\\.shimgen\\links\\NAME and starts the file it names.
+    Either one launcher for command NAME (written to the file --out), or, with
+    --from, one per entry point of a wheel, a pyproject.toml or an
+    entry_points.txt (written as NAME.exe into the folder --out; GUI scripts
+    get the GUI launcher). In the standard layout (the file is
+    <prefix>/Scripts/NAME.exe) a launcher is a byte copy of the shipped stub;
+    otherwise a config section records NAME and the prefix. At run time the
+    launcher reads <prefix>\\.shimgen\\links\\NAME and starts the file it names.
     """
+    if (name is None) == (source is None):
+        raise click.UsageError("give either NAME or --from SOURCE")
+    if source is not None:
+        if gui:
+            raise click.UsageError("--gui applies to NAME; with --from, gui_scripts get the GUI launcher")
+        if not source.is_file():
+            raise ShimgenError("no such file", path=source)
+        written = generate_launchers(load_entry_points(source), out, arch=arch, prefix=prefix)
+        if not written:
+            click.echo(f"{source} has no console or GUI scripts: nothing written")
+        for path in written.values():
+            click.echo(f"wrote {path} ({arch})")
+        return
+    assert name is not None
     if not out.parent.is_dir():
         raise ShimgenError("output folder does not exist", path=out.parent, hint="create it first")
     data = write_launcher(out, arch, gui, command=name, prefix=prefix)

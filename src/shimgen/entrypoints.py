@@ -1,0 +1,134 @@
+"""Entry points (``console_scripts`` and ``gui_scripts``): read from wherever a build keeps them.
+
+The same three sources packaging tools use: a wheel's ``entry_points.txt``,
+a loose ``entry_points.txt``, and the ``[project.scripts]`` /
+``[project.gui-scripts]`` tables of ``pyproject.toml``. Every name becomes a
+file name (``Scripts\\NAME.exe``) and every value a Python import, so both are
+checked here, before anything is generated from them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shimgen.errors import PathRefused, ShimgenError
+from shimgen.linkrecord import check_command_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.9 and 3.10 only
+    import tomli as tomllib
+
+GROUPS = {"console_scripts": False, "gui_scripts": True}
+_DOTTED = r"[^\W\d]\w*(?:\.[^\W\d]\w*)*"
+# "module:attr [extra1, extra2]"; the extras are a leftover of setuptools and are ignored.
+_VALUE = re.compile(rf"^\s*(?P<module>{_DOTTED})\s*:\s*(?P<attr>{_DOTTED})\s*(?:\[[^\]]*\])?\s*$")
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One command: ``name = module:attr``, console or GUI."""
+
+    name: str
+    module: str
+    attr: str
+    gui: bool = False
+
+    @classmethod
+    def parse(cls, name: str, value: str, *, gui: bool = False, source: str = "") -> EntryPoint:
+        where = f" in {source}" if source else ""
+        try:
+            check_command_name(name.strip())
+        except PathRefused as error:
+            raise PathRefused(f"{error.message}{where}", hint="entry point names become file names") from None
+        match = _VALUE.match(value)
+        if match is None:
+            raise ShimgenError(
+                f"entry point {name.strip()!r}{where} is not 'module:function' ({value.strip()!r})",
+                hint="write it as package.module:function",
+            )
+        return cls(name.strip(), match["module"], match["attr"], gui)
+
+    @property
+    def value(self) -> str:
+        return f"{self.module}:{self.attr}"
+
+
+def check_unique(entry_points: Iterable[EntryPoint], source: str) -> list[EntryPoint]:
+    """Refuse two commands whose launchers would be the same file on Windows."""
+    seen: dict[str, EntryPoint] = {}
+    result = []
+    for entry_point in entry_points:
+        key = entry_point.name.lower()
+        if key in seen:
+            raise ShimgenError(
+                f"entry point {entry_point.name!r} is given twice in {source} "
+                f"(Windows file names ignore case: {seen[key].name!r})"
+            )
+        seen[key] = entry_point
+        result.append(entry_point)
+    return result
+
+
+def from_entry_points_txt(text: str, *, source: str = "entry_points.txt") -> list[EntryPoint]:
+    """The console and GUI scripts of an ``entry_points.txt`` (other groups are ignored)."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
+    try:
+        parser.read_string(text, source=source)
+    except configparser.Error as error:
+        raise ShimgenError(f"cannot parse {source}: {error.message}".replace("\n", " ")) from None
+    found: list[EntryPoint] = []
+    for group, gui in GROUPS.items():
+        if parser.has_section(group):
+            for name, value in parser.items(group):
+                found.append(EntryPoint.parse(name, value, gui=gui, source=source))
+    return check_unique(found, source)
+
+
+def from_pyproject(data: bytes, *, source: str = "pyproject.toml") -> list[EntryPoint]:
+    """The ``[project.scripts]`` and ``[project.gui-scripts]`` of a ``pyproject.toml``."""
+    try:
+        project = tomllib.loads(data.decode("utf-8")).get("project", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ShimgenError(f"cannot parse {source} ({error})") from None
+    if not isinstance(project, dict):
+        raise ShimgenError(f"[project] in {source} is not a table")
+    dynamic = project.get("dynamic", [])
+    if isinstance(dynamic, list) and {"scripts", "gui-scripts"} & set(dynamic):
+        raise ShimgenError(
+            f"the scripts in {source} are dynamic: only the build backend knows them",
+            hint="build the wheel and generate from it instead",
+        )
+    found: list[EntryPoint] = []
+    for table, gui in (("scripts", False), ("gui-scripts", True)):
+        scripts = project.get(table, {})
+        if not isinstance(scripts, Mapping) or not all(isinstance(v, str) for v in scripts.values()):
+            raise ShimgenError(f"[project.{table}] in {source} must map names to 'module:function' strings")
+        found.extend(EntryPoint.parse(name, value, gui=gui, source=source) for name, value in scripts.items())
+    return check_unique(found, source)
+
+
+def load_entry_points(path: Path) -> list[EntryPoint]:
+    """Entry points from a wheel, a ``pyproject.toml`` or an ``entry_points.txt``, chosen by file name."""
+    from shimgen.wheelfile import WheelFile
+
+    if path.suffix == ".whl":
+        with WheelFile(path) as wheel:
+            return wheel.entry_points()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ShimgenError(f"cannot read entry points ({error.strerror})", path=path) from None
+    if path.name == "pyproject.toml":
+        return from_pyproject(data, source=str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ShimgenError("entry points file is not UTF-8", path=path) from None
+    return from_entry_points_txt(text, source=str(path))

@@ -1,0 +1,188 @@
+"""Reading a wheel without trusting it: names, paths, RECORD and metadata are checked first.
+
+Everything shimgen takes from a wheel ends up as a path in the environment or a
+command name, so a wheel is validated before anything is written: its file
+name (PEP 427), its one ``.dist-info`` folder, every member path (relative, no
+``..``, no drive, no backslash), and every member's hash and size against
+RECORD.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from email.parser import Parser
+from pathlib import Path
+from types import TracebackType
+
+from shimgen.entrypoints import EntryPoint, from_entry_points_txt
+from shimgen.errors import PathRefused, ShimgenError
+from shimgen.names import check_version, normalize_dist
+
+# {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.whl
+_WHEEL_NAME = re.compile(
+    r"^(?P<dist>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?-(?P<python>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl$"
+)
+_HASHES = {"sha256", "sha384", "sha512"}
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    path: str
+    hash: str | None  # "sha256=<urlsafe base64, no padding>"
+    size: int | None
+
+
+class WheelFile:
+    """An open wheel whose structure has been checked. Use as a context manager."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        match = _WHEEL_NAME.match(self.path.name)
+        if match is None:
+            raise ShimgenError(
+                "not a wheel file name (name-version-python-abi-platform.whl)",
+                path=self.path,
+                hint="see PEP 427",
+            )
+        self.dist = normalize_dist(match["dist"])
+        self.version = check_version(match["version"])
+        self.platform = match["platform"]
+        self.record: dict[str, RecordRow] = {}  # filled by _check, once RECORD is read
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except (OSError, zipfile.BadZipFile) as error:
+            raise ShimgenError(f"cannot open wheel ({error})", path=self.path) from None
+        try:
+            self._check()
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def __enter__(self) -> WheelFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def _check(self) -> None:
+        self.members = [info.filename for info in self._zip.infolist() if not info.is_dir()]
+        for name in self.members:
+            check_member_path(name, self.path)
+        info_dirs = {
+            name.split("/", 1)[0] for name in self.members if name.split("/", 1)[0].endswith(".dist-info")
+        }
+        matching = [d for d in info_dirs if _dist_info_matches(d, self.dist, self.version)]
+        if len(matching) != 1:
+            raise ShimgenError(
+                f"wheel has {len(matching)} .dist-info folders for {self.dist} {self.version} "
+                f"(found: {', '.join(sorted(info_dirs)) or 'none'})",
+                path=self.path,
+            )
+        self.dist_info = matching[0]
+        self.data_dir = self.dist_info[: -len(".dist-info")] + ".data"
+        wheel = Parser().parsestr(self.read_text("WHEEL"))
+        version = (wheel.get("Wheel-Version") or "").split(".")
+        if version[0] != "1":
+            raise ShimgenError(
+                f"unsupported Wheel-Version {wheel.get('Wheel-Version')!r} (shimgen reads 1.x)",
+                path=self.path,
+            )
+        self.root_is_purelib = (wheel.get("Root-Is-Purelib") or "").strip().lower() == "true"
+        self.record = self._read_record()
+
+    def _read_record(self) -> dict[str, RecordRow]:
+        rows: dict[str, RecordRow] = {}
+        for fields in csv.reader(io.StringIO(self.read_text("RECORD"))):
+            if not fields:
+                continue
+            if len(fields) != 3:
+                raise ShimgenError(f"malformed RECORD row {fields!r}", path=self.path)
+            path, digest, size = fields
+            rows[path] = RecordRow(path, digest or None, int(size) if size else None)
+        record_name = f"{self.dist_info}/RECORD"
+        for name in self.members:
+            if name not in rows and name != record_name and not name.endswith((".jws", ".p7s")):
+                raise ShimgenError(f"wheel member {name!r} is not listed in RECORD", path=self.path)
+        return rows
+
+    def read(self, name: str) -> bytes:
+        """A member's bytes, checked against its RECORD hash and size."""
+        data = self._zip.read(name)
+        row = self.record.get(name)
+        if row is not None:
+            if row.size is not None and row.size != len(data):
+                raise ShimgenError(f"wheel member {name!r} has the wrong size for RECORD", path=self.path)
+            if row.hash is not None:
+                algorithm, _, expected = row.hash.partition("=")
+                if algorithm not in _HASHES:
+                    raise ShimgenError(
+                        f"RECORD uses an unsafe hash ({algorithm}) for {name!r}", path=self.path
+                    )
+                actual = base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
+                if actual != expected:
+                    raise ShimgenError(
+                        f"wheel member {name!r} does not match its RECORD hash", path=self.path
+                    )
+        return data
+
+    def read_text(self, name: str, *, in_dist_info: bool = True) -> str:
+        member = f"{self.dist_info}/{name}" if in_dist_info else name
+        try:
+            raw = self.read(member) if member in self.record else self._zip.read(member)
+        except KeyError:
+            raise ShimgenError(f"wheel has no {member}", path=self.path) from None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ShimgenError(f"wheel member {member} is not UTF-8", path=self.path) from None
+
+    def verify(self) -> None:
+        """Check every member against RECORD (hash and size)."""
+        for name in self.members:
+            self.read(name)
+
+    def entry_points(self) -> list[EntryPoint]:
+        if f"{self.dist_info}/entry_points.txt" not in self.members:
+            return []
+        return from_entry_points_txt(
+            self.read_text("entry_points.txt"), source=f"{self.path.name}:{self.dist_info}/entry_points.txt"
+        )
+
+    def scripts(self) -> list[str]:
+        """Members of ``<name>.data/scripts/``: files that pip would put in Scripts."""
+        prefix = f"{self.data_dir}/scripts/"
+        return [name for name in self.members if name.startswith(prefix)]
+
+
+def check_member_path(name: str, wheel: Path) -> str:
+    """A wheel member name that stays inside whatever folder it is installed to; PathRefused otherwise."""
+    parts = name.split("/")
+    if (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or re.match(r"^[A-Za-z]:", name)
+        or any(part in ("..", ".", "") for part in parts)
+        or any(ord(c) < 0x20 for c in name)
+    ):
+        raise PathRefused(f"wheel member path {name!r} could escape the install folder", path=wheel)
+    return name
+
+
+def _dist_info_matches(folder: str, dist: str, version: str) -> bool:
+    name, _, folder_version = folder[: -len(".dist-info")].rpartition("-")
+    try:
+        return normalize_dist(name) == dist and folder_version == version
+    except ShimgenError:
+        return False

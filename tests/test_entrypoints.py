@@ -1,0 +1,127 @@
+"""Entry points from entry_points.txt, pyproject.toml and wheels; the wheel reader's checks."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from shimgen import EntryPoint, ShimgenError, load_entry_points
+from shimgen.entrypoints import from_entry_points_txt, from_pyproject
+from shimgen.errors import PathRefused
+from shimgen.wheelfile import WheelFile
+from tests.wheels import build_wheel
+
+ENTRY_POINTS = """
+[console_scripts]
+tool = tool.cli:main
+Tool-Two = tool.cli:App.run [extra]
+
+[gui_scripts]
+tool-gui = tool.gui:main
+
+[other.group]
+ignored = x:y
+"""
+
+
+def test_entry_points_txt() -> None:
+    assert from_entry_points_txt(ENTRY_POINTS) == [
+        EntryPoint("tool", "tool.cli", "main"),
+        EntryPoint("Tool-Two", "tool.cli", "App.run"),
+        EntryPoint("tool-gui", "tool.gui", "main", gui=True),
+    ]
+
+
+def test_pyproject_tables() -> None:
+    data = b"""
+[project]
+name = "tool"
+[project.scripts]
+tool = "tool.cli:main"
+[project.gui-scripts]
+tool-gui = "tool.gui:main"
+"""
+    assert from_pyproject(data) == [
+        EntryPoint("tool", "tool.cli", "main"),
+        EntryPoint("tool-gui", "tool.gui", "main", True),
+    ]
+    assert from_pyproject(b"[project]\nname='x'\n") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[console_scripts]\nx = not a module\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = mod\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = 1mod:f\n", "is not 'module:function'"),
+        ("[console_scripts]\ncon = m:f\n", "Windows device name"),
+        ("[console_scripts]\n../x = m:f\n", "path separator"),
+        ("[console_scripts]\nx = m:f\n[gui_scripts]\nX = m:g\n", "given twice"),
+        ("[console_scripts]\nx = m:f\nx = m:g\n", "cannot parse"),
+        ("no section\n", "cannot parse"),
+    ],
+)
+def test_bad_entry_points_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ShimgenError, match=message):
+        from_entry_points_txt(text)
+
+
+def test_dynamic_scripts_in_pyproject_are_refused() -> None:
+    with pytest.raises(ShimgenError, match="dynamic"):
+        from_pyproject(b'[project]\nname = "x"\ndynamic = ["scripts"]\n')
+    with pytest.raises(ShimgenError, match="cannot parse"):
+        from_pyproject(b"[project\n")
+    with pytest.raises(ShimgenError, match="must map names"):
+        from_pyproject(b'[project]\nscripts = "x"\n')
+
+
+def test_wheel_entry_points_and_checks(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "My_Tool", "1.0", {"tool/__init__.py": b""}, entry_points=ENTRY_POINTS)
+    with WheelFile(wheel) as opened:
+        assert (opened.dist, opened.version, opened.root_is_purelib) == ("my-tool", "1.0", True)
+        opened.verify()
+        assert [e.name for e in opened.entry_points()] == ["tool", "Tool-Two", "tool-gui"]
+    assert load_entry_points(wheel) == from_entry_points_txt(ENTRY_POINTS)
+
+
+def _rewrite(wheel: Path, member: str, data: bytes) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members[member] = data
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_tampered_wheels_are_refused(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "tool", "1.0", {"tool/__init__.py": b"x = 1\n"})
+    _rewrite(wheel, "tool/__init__.py", b"x = 2\n")
+    with WheelFile(wheel) as opened, pytest.raises(ShimgenError, match="does not match its RECORD hash"):
+        opened.verify()
+
+
+@pytest.mark.parametrize("member", ["../evil.py", "/abs.py", "C:/x.py", "a\\b.py", "a/./b.py"])
+def test_wheel_members_that_could_escape_are_refused(tmp_path: Path, member: str) -> None:
+    wheel = build_wheel(tmp_path, "tool", "1.0", {member: b""})
+    with pytest.raises(PathRefused, match="could escape"):
+        WheelFile(wheel)
+
+
+def test_structurally_broken_wheels(tmp_path: Path) -> None:
+    unlisted = build_wheel(tmp_path, "tool", "1.0", extra_members={"tool/sneaky.py": b""})
+    with pytest.raises(ShimgenError, match="not listed in RECORD"):
+        WheelFile(unlisted)
+    bad_name = tmp_path / "tool.whl"
+    bad_name.write_bytes(b"")
+    with pytest.raises(ShimgenError, match="not a wheel file name"):
+        WheelFile(bad_name)
+    not_zip = tmp_path / "tool-1.0-py3-none-any.whl"
+    not_zip.write_bytes(b"not a zip")
+    with pytest.raises(ShimgenError, match="cannot open wheel"):
+        WheelFile(not_zip)
+    wrong_info = build_wheel(tmp_path, "other", "1.0")
+    wrong_info.rename(tmp_path / "tool-2.0-py3-none-any.whl")
+    with pytest.raises(ShimgenError, match=r"0 \.dist-info folders for tool 2\.0"):
+        WheelFile(tmp_path / "tool-2.0-py3-none-any.whl")

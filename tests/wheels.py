@@ -1,0 +1,46 @@
+"""Build small wheels for tests, exactly as a build backend would (WHEEL, METADATA, RECORD with hashes)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def build_wheel(
+    folder: Path,
+    dist: str,
+    version: str,
+    files: Mapping[str, bytes] | None = None,
+    *,
+    entry_points: str | None = None,
+    platform: str = "any",
+    purelib: bool = True,
+    extra_members: Mapping[str, bytes] | None = None,
+) -> Path:
+    """A wheel with ``files`` (paths inside the wheel), its dist-info and a true RECORD.
+
+    ``extra_members`` are added to the zip but not to RECORD, to build broken wheels.
+    """
+    info = f"{dist}-{version}.dist-info"
+    members = dict(files or {})
+    members[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n".encode()
+    members[f"{info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: shimgen-tests\nRoot-Is-Purelib: {str(purelib).lower()}\n"
+        f"Tag: py3-none-{platform}\n"
+    ).encode()
+    if entry_points is not None:
+        members[f"{info}/entry_points.txt"] = entry_points.encode()
+    record = "".join(f"{name},{record_hash(data)},{len(data)}\n" for name, data in members.items())
+    members[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+    path = folder / f"{dist}-{version}-py3-none-{platform}.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in {**members, **(extra_members or {})}.items():
+            archive.writestr(name, data)
+    return path
