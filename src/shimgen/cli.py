@@ -23,6 +23,8 @@ from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
 from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
 from shimgen.generate import generate_launchers
+from shimgen.install import PLATFORMS, install_wheel
+from shimgen.install import uninstall as uninstall_dist
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
 from shimgen.store import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, Store, native_entry
@@ -435,3 +437,53 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
         click.echo(f"{problems} problem(s), {len(remaining)} remaining")
     if remaining:
         sys.exit(EXIT_PROBLEMS)
+
+
+@main.command()
+@click.argument("wheels", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--platform",
+    type=click.Choice(list(PLATFORMS)),
+    help="Prepare a Windows environment from any OS (cross-installation for images and tests). "
+    "Default: the running platform.",
+)
+@store_options
+def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> None:
+    """Install or upgrade WHEELS, even while the environment's tools are running.
+
+    Each wheel's scripts (native programs and entry points) go into a new
+    store entry and their commands are switched to it; a running old version
+    keeps running, and 'shimgen gc' deletes it once it has exited. Library
+    files go to site-packages. RECORD lists everything, so 'pip list' and
+    'pip uninstall' keep working.
+
+    No dependency resolution: the wheels are installed exactly as given (let
+    pip or uv choose them, for example with 'pip download').
+    """
+    for wheel in wheels:
+        if not wheel.is_file():
+            raise ShimgenError("no such wheel", path=wheel)
+    for wheel in wheels:
+        size = wheel.stat().st_size
+        if sys.stderr.isatty() and size > 4 * 1024 * 1024:
+            with click.progressbar(length=size, label=f"installing {wheel.name}", file=sys.stderr) as bar:
+                result = install_wheel(store, wheel, platform=platform, progress=bar.update)
+        else:
+            result = install_wheel(store, wheel, platform=platform)
+        was = f" (was {result.previous})" if result.previous and result.previous != result.version else ""
+        commands = f"; commands: {', '.join(result.commands)}" if result.commands else ""
+        click.echo(f"installed {result.dist} {result.version}{was}{commands}")
+
+
+@main.command()
+@click.argument("dists", nargs=-1, required=True)
+@store_options
+def uninstall(store: Store, dists: tuple[str, ...]) -> None:
+    """Uninstall DISTS (their files and commands), even while their tools are running.
+
+    Running programs are left alone; their store entries become garbage that
+    'shimgen gc' deletes once they have exited.
+    """
+    for dist in dists:
+        removed = uninstall_dist(store, dist)
+        click.echo(f"uninstalled {removed.dist} {removed.version}")

@@ -1,0 +1,422 @@
+"""``shimgen install`` / ``uninstall``: wheels into an environment, safe while its tools run.
+
+Where pip copies a wheel's scripts into ``Scripts`` (and fails on a running
+``.exe``), shimgen puts every script of the wheel, native binaries from
+``<name>.data/scripts/`` and generated entry-point scripts alike, into one new
+store entry and points the commands at it (see shimgen.store). Library files
+go to site-packages as usual, each written through a temporary file and a
+rename; one that Windows refuses to replace because a running process has it
+mapped (an extension module) is renamed into the trash first.
+
+RECORD stays true, so pip can list and uninstall what shimgen installed: it
+lists the library files, the launchers (or symlinks), the store entry's files,
+the link records and the dist's state file, each with its hash and size.
+Nothing resolves dependencies: wheels are installed exactly as given.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from shimgen import fsutil
+from shimgen.entry import Command, EntryFile, entry_relative_path
+from shimgen.entrypoints import EntryPoint
+from shimgen.errors import PathRefused, ShimgenError
+from shimgen.linkrecord import check_relative_path
+from shimgen.pe import Arch
+from shimgen.store import POSIX, WINDOWS, Layout, Store
+from shimgen.wheelfile import WheelFile
+
+INSTALLER_NAME = "shimgen"
+PLATFORMS = {"win_amd64": Arch.X64, "win32": Arch.X86, "win_arm64": Arch.ARM64}
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Where each part of a wheel goes in one environment (the install scheme), and its Python."""
+
+    prefix: Path
+    lib: Path  # purelib and platlib: one site-packages in a virtual environment
+    scripts: Path
+    headers: Path
+    windows: bool
+
+    @property
+    def interpreter(self) -> str:
+        return "Scripts/python.exe" if self.windows else "bin/python"
+
+    @property
+    def gui_interpreter(self) -> str:
+        return "Scripts/pythonw.exe" if self.windows else "bin/python"
+
+    def folder(self, key: str, dist: str) -> Path:
+        """The folder for a ``<name>.data/<key>/`` subtree."""
+        if key in ("purelib", "platlib"):
+            return self.lib
+        if key == "scripts":
+            return self.scripts
+        if key == "headers":
+            return self.headers / dist
+        if key == "data":
+            return self.prefix
+        raise ShimgenError(f"wheel has an unknown .data folder {key!r}")
+
+
+def scheme_for(prefix: Path, layout: Layout) -> Scheme:
+    if layout.kind == WINDOWS:
+        return Scheme(prefix, prefix / "Lib" / "site-packages", prefix / "Scripts", prefix / "Include", True)
+    version = _posix_python_version(prefix)
+    return Scheme(
+        prefix,
+        prefix / "lib" / f"python{version}" / "site-packages",
+        prefix / "bin",
+        prefix / "include" / "site" / f"python{version}",
+        False,
+    )
+
+
+def _posix_python_version(prefix: Path) -> str:
+    """X.Y of the environment's Python: from pyvenv.cfg, else its lib folder, else the running Python."""
+    config = prefix / "pyvenv.cfg"
+    if config.is_file():
+        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version_info", "version"):
+                match = re.match(r"\s*(\d+)\.(\d+)", value)
+                if match:
+                    return f"{match[1]}.{match[2]}"
+    found = sorted((prefix / "lib").glob("python3.*")) if (prefix / "lib").is_dir() else []
+    if len(found) == 1:
+        return found[0].name[len("python") :]
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def platform_layout(platform: str | None) -> tuple[str | None, str | None]:
+    """``--platform win_amd64`` and friends as (layout, arch); None lets the store decide."""
+    if platform is None:
+        return None, None
+    if platform not in PLATFORMS:
+        raise ShimgenError(f"unknown platform {platform!r}", hint=f"use one of {', '.join(PLATFORMS)}")
+    return WINDOWS, PLATFORMS[platform].value
+
+
+def posix_shebang(python: Path) -> str:
+    """A first line that makes the kernel run ``python`` on the file, whatever its path.
+
+    The kernel splits a ``#!`` line at the first space and limits its length,
+    so a Python under such a path is reached through /bin/sh: the second line
+    is an ``exec`` to sh and a string literal to Python.
+    """
+    text = str(python)
+    if " " not in text and len(text) < 120:
+        return f"#!{text}"
+    quoted = text.replace('"', '\\"')
+    return "#!/bin/sh\n" + f'\'\'\'exec\' "{quoted}" "$0" "$@"\n' + "' '''"
+
+
+def entry_point_script(point: EntryPoint, shebang: str | None) -> bytes:
+    """The Python file a launcher runs for an entry point (the same conventions as distlib's)."""
+    head = point.attr.split(".", 1)[0]
+    lines = [shebang] if shebang else []
+    lines += [
+        f"# The {point.name!r} entry point, written by shimgen.",
+        "import re",
+        "import sys",
+        "",
+        f"from {point.module} import {head}",
+        "",
+        'if __name__ == "__main__":',
+        r'    sys.argv[0] = re.sub(r"(-script\.pyw?|\.exe)?$", "", sys.argv[0])',
+        f"    sys.exit({point.attr}())",
+        "",
+    ]
+    return "\n".join(lines).encode()
+
+
+@dataclass
+class Installed:
+    """A distribution found in site-packages: its dist-info folder and the files its RECORD lists."""
+
+    dist: str
+    version: str
+    dist_info: Path
+    files: list[Path]
+    installer: str
+
+
+def find_installed(scheme: Scheme, dist: str) -> Installed | None:
+    from shimgen.names import normalize_dist
+
+    if not scheme.lib.is_dir():
+        return None
+    for folder in sorted(scheme.lib.glob("*.dist-info")):
+        name, _, version = folder.name[: -len(".dist-info")].rpartition("-")
+        try:
+            if normalize_dist(name) != dist:
+                continue
+        except ShimgenError:
+            continue
+        files = []
+        record = folder / "RECORD"
+        if record.is_file():
+            for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8", errors="replace"))):
+                if row:
+                    files.append(_confined(scheme, row[0], record))
+        installer = (folder / "INSTALLER").read_text().strip() if (folder / "INSTALLER").is_file() else ""
+        return Installed(dist, version, folder, files, installer)
+    return None
+
+
+def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
+    """A RECORD path resolved against site-packages; refused if it leaves the environment."""
+    path = Path(os.path.normpath(scheme.lib / recorded.replace("\\", "/")))
+    if not str(path).startswith(str(scheme.prefix) + os.sep):
+        raise PathRefused(f"RECORD names a file outside the environment: {recorded!r}", path=record)
+    return path
+
+
+@dataclass
+class InstallResult:
+    dist: str
+    version: str
+    previous: str | None
+    files: int
+    commands: list[str] = field(default_factory=list)
+
+
+def install_wheel(
+    store: Store, wheel_path: Path, *, platform: str | None = None, progress: Progress | None = None
+) -> InstallResult:
+    """Install or upgrade one wheel; the environment's running tools are never touched."""
+    kind, arch = platform_layout(platform)
+    with WheelFile(wheel_path) as wheel:
+        wheel.verify()  # every member against RECORD, before anything is written
+        layout = store.planned_layout(kind, arch)
+        scheme = scheme_for(store.prefix, layout)
+        points = wheel.entry_points()
+        library: list[tuple[str, Path]] = []
+        entry_files: list[EntryFile] = []
+        commands: list[Command] = []
+        for member in wheel.members:
+            if member == f"{wheel.dist_info}/RECORD" or member.endswith((".jws", ".p7s")):
+                continue
+            if member.startswith(f"{wheel.data_dir}/"):
+                key, _, rest = member[len(wheel.data_dir) + 1 :].partition("/")
+                if key == "scripts":
+                    entry_files.append(EntryFile(check_relative_path(rest), wheel.read(member), True))
+                    continue
+                library.append((member, scheme.folder(key, wheel.dist) / rest))
+            else:
+                library.append((member, scheme.lib / member))
+        script_commands = _script_commands(entry_files, scheme)
+        entry_files = [_rewrite_shebang(f, scheme) for f in entry_files]
+        commands.extend(script_commands)
+        for point in points:
+            name = (
+                f"{point.name}-script.pyw"
+                if scheme.windows and point.gui
+                else (f"{point.name}-script.py" if scheme.windows else point.name)
+            )
+            shebang = None if scheme.windows else posix_shebang(store.prefix / scheme.interpreter)
+            entry_files.append(EntryFile(name, entry_point_script(point, shebang), not scheme.windows))
+            interpreter = scheme.gui_interpreter if point.gui else scheme.interpreter
+            commands.append(Command(point.name, name, point.gui, interpreter if scheme.windows else None))
+        previous = find_installed(scheme, wheel.dist)
+        with store.locked(create=True):
+            written: list[Path] = []
+            for member, destination in library:
+                data = wheel.read(member)
+                _write_library_file(destination, data, store.trash_dir, executable=False)
+                written.append(destination)
+                if progress:
+                    progress(len(data))
+            if previous is not None:
+                _move_old_scripts_aside(store, scheme, previous, commands)
+            if commands:
+                store.publish(wheel.dist, wheel.version, entry_files, commands, platform=kind, arch=arch)
+            elif store.read_state(wheel.dist) if store.initialized else None:
+                store.remove(wheel.dist)
+            installer = scheme.lib / wheel.dist_info / "INSTALLER"
+            fsutil.atomic_write(installer, f"{INSTALLER_NAME}\n".encode())
+            written.append(installer)
+            record = scheme.lib / wheel.dist_info / "RECORD"
+            managed = _managed_files(store, scheme, wheel.dist) if commands else []
+            fsutil.atomic_write(record, _record_text(scheme, [*written, *managed], record).encode())
+            if previous is not None:
+                _remove_old_files(
+                    store, scheme, previous, keep={*written, *managed, record}, dist_info=record.parent
+                )
+        return InstallResult(
+            wheel.dist,
+            wheel.version,
+            previous.version if previous else None,
+            len(written),
+            [c.name for c in commands],
+        )
+
+
+def _script_commands(files: list[EntryFile], scheme: Scheme) -> list[Command]:
+    """Commands for the files of ``<name>.data/scripts/``: Windows programs, or POSIX executables/scripts."""
+    commands = []
+    for file in files:
+        if "/" in file.path:
+            continue  # a subfolder of scripts: data beside the programs
+        name = file.path
+        if scheme.windows:
+            if not name.lower().endswith(".exe"):
+                continue  # pip runs such scripts through a launcher too; shimgen's store keeps them as data
+            name = name[:-4]
+        commands.append(Command(name, file.path))
+    return commands
+
+
+def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
+    """``#!python`` in a wheel script means "this environment's Python" (the wheel spec)."""
+    data = file.source if isinstance(file.source, bytes) else b""
+    if not scheme.windows and re.match(rb"^#!python(w)?[^\S\r\n]*(\r?\n)", data):
+        rest = data.split(b"\n", 1)[1]
+        first = posix_shebang(scheme.prefix / "bin" / "python").encode()
+        return EntryFile(file.path, first + b"\n" + rest, True)
+    return file
+
+
+def _write_library_file(destination: Path, data: bytes, trash: Path, *, executable: bool) -> None:
+    """Write through a temporary file; if Windows refuses to replace a mapped file, rename it aside first."""
+    fsutil.make_dirs(destination.parent)
+    temporary = fsutil.write_temporary(destination.parent, destination.name, data, executable=executable)
+    try:
+        try:
+            os.replace(temporary, destination)
+        except PermissionError:
+            fsutil.move_aside(destination, trash)
+            fsutil.replace(temporary, destination)
+    except BaseException:
+        if temporary.exists():
+            os.unlink(temporary)
+        raise
+
+
+def _move_old_scripts_aside(
+    store: Store, scheme: Scheme, previous: Installed, commands: Iterable[Command]
+) -> None:
+    """Programs a previous (non-shimgen) install put where the new launchers go: renamed into the trash."""
+    shims = store.shims() if store.initialized else None
+    for command in commands:
+        path = scheme.scripts / (f"{command.name}.exe" if scheme.windows else command.name)
+        if path in previous.files and os.path.lexists(path):
+            if shims is not None and path in shims.present().values():
+                continue
+            fsutil.move_aside(path, store.trash_dir)
+
+
+def _managed_files(store: Store, scheme: Scheme, dist: str) -> list[Path]:
+    """What the store holds for ``dist`` now: shims, link records, state file, current entry's files."""
+    state = store.read_state(dist)
+    if state is None:
+        return []
+    manifest = store.manifest(dist, state.current)
+    entry = store.prefix.joinpath(*entry_relative_path(dist, state.current).split("/"))
+    files = [store.state_path(dist), entry / ".shimgen-entry.json"]
+    files += [entry.joinpath(*PurePosixPath(f.path).parts) for f in manifest.files]
+    shims = store.shims()
+    for command in manifest.commands:
+        files += [store.links_dir / command.name, shims.path(command.name)]
+    return files
+
+
+def _record_text(scheme: Scheme, files: Iterable[Path], record: Path) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for path in sorted(set(files)):
+        relative = os.path.relpath(path, scheme.lib).replace(os.sep, "/")
+        if path.is_symlink():
+            writer.writerow([relative, "", ""])  # pip records symlinks without a hash
+            continue
+        data = path.read_bytes()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([relative, f"sha256={digest}", len(data)])
+    writer.writerow([os.path.relpath(record, scheme.lib).replace(os.sep, "/"), "", ""])
+    return out.getvalue()
+
+
+def _remove_old_files(
+    store: Store, scheme: Scheme, previous: Installed, keep: set[Path], dist_info: Path
+) -> None:
+    """Delete what the previous version installed and this one did not; never the store's own files."""
+    shimgen_root = store.root
+    for path in previous.files:
+        if path in keep or shimgen_root in path.parents:
+            continue
+        if path.parent == scheme.scripts and path in store.shims().present().values():
+            continue  # a launcher: the store removes it with its command
+        if os.path.lexists(path):
+            _remove_file(path, store.trash_dir)
+    if previous.dist_info != dist_info:
+        _remove_empty(previous.dist_info)
+    for path in previous.files:
+        _remove_empty(path.parent, stop=scheme.lib)
+
+
+def _remove_file(path: Path, trash: Path) -> None:
+    try:
+        os.unlink(path)
+    except PermissionError:
+        if os.name != "nt":
+            raise
+        fsutil.move_aside(path, trash)  # mapped by a running process: rename it aside, GC deletes it
+
+
+def _remove_empty(folder: Path, stop: Path | None = None) -> None:
+    while folder.is_dir() and folder != stop and not any(folder.iterdir()):
+        os.rmdir(folder)
+        folder = folder.parent
+
+
+def uninstall(store: Store, dist: str) -> Installed:
+    """Remove an installed distribution: its files, its commands; its store entries are left for GC."""
+    from shimgen.names import normalize_dist
+
+    dist = normalize_dist(dist)
+    layout = (
+        store.layout()
+        if store.initialized
+        else Layout(WINDOWS if (store.prefix / "Scripts").is_dir() else POSIX, Arch.X64)
+    )
+    scheme = scheme_for(store.prefix, layout)
+    installed = find_installed(scheme, dist)
+    if installed is None:
+        raise ShimgenError(
+            f"{dist} is not installed in this environment", path=scheme.lib, hint="see 'pip list'"
+        )
+    with store.locked(create=True):
+        if store.initialized and (store.read_state(dist) is not None or _owns_commands(store, dist)):
+            store.remove(dist)
+        for path in installed.files:
+            if store.root in path.parents:
+                continue
+            if os.path.lexists(path):
+                _remove_file(path, store.trash_dir)
+        for path in installed.files:
+            _remove_empty(path.parent, stop=scheme.lib)
+        if installed.dist_info.exists():
+            _remove_empty(installed.dist_info)
+    return installed
+
+
+def _owns_commands(store: Store, dist: str) -> bool:
+    from shimgen.linkrecord import LinkRecord
+
+    return any(
+        isinstance(r, LinkRecord) and (store.owner(r) or ("",))[0] == dist
+        for r in store.read_links().values()
+    )

@@ -1,0 +1,173 @@
+"""shimgen install / uninstall natively: a real POSIX venv (with pip reading our RECORD), and a
+Windows environment prepared from Linux (--platform win_amd64)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shimgen import stub_bytes
+from shimgen.cli import main
+from shimgen.doctor import PROBLEM, doctor
+from shimgen.store import Store
+from tests.wheels import build_wheel, record_hash
+
+ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
+
+
+def tooly_wheel(
+    folder: Path, version: str, *, native: bytes | None = None, extra_module: bool = False
+) -> Path:
+    files = {"tooly/__init__.py": f"def main():\n    print('tooly {version}')\n".encode()}
+    if extra_module:
+        files["tooly/old_only.py"] = b"# only in this version\n"
+    if native is not None:
+        files[
+            f"tooly-{version}.data/scripts/{'tooly-native.exe' if native[:2] == b'MZ' else 'tooly-native'}"
+        ] = native
+    folder.mkdir(parents=True, exist_ok=True)
+    return build_wheel(folder, "tooly", version, files, entry_points=ENTRY_POINTS)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    prefix = tmp_path / "my venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
+    return prefix
+
+
+def pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "--disable-pip-version-check",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def record_rows(dist_info: Path) -> dict[str, list[str]]:
+    return {row[0]: row for row in csv.reader(io.StringIO((dist_info / "RECORD").read_text()))}
+
+
+def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path) -> None:
+    native = b"#!python\nprint('native script')\n"
+    v1 = tooly_wheel(tmp_path / "w1", "1.0", native=native, extra_module=True)
+    v2 = tooly_wheel(tmp_path / "w2", "2.0", native=native)
+    code, out, err = run("install", "--prefix", str(venv), str(v1))
+    assert code == 0, err
+    assert out == "installed tooly 1.0; commands: tooly-native, tooly, tooly-gui\n"
+    tooly = venv / "bin" / "tooly"
+    assert tooly.is_symlink()
+    assert subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == "tooly 1.0\n"
+    assert (
+        subprocess.run([venv / "bin" / "tooly-native"], capture_output=True, text=True).stdout
+        == "native script\n"
+    )
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    assert (site / "tooly" / "old_only.py").exists()
+
+    code, out, err = run("install", "--prefix", str(venv), str(v2))
+    assert code == 0 and out.startswith("installed tooly 2.0 (was 1.0)"), err
+    assert subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == "tooly 2.0\n"
+    assert not (site / "tooly" / "old_only.py").exists() and not (site / "tooly-1.0.dist-info").exists()
+    dist_info = site / "tooly-2.0.dist-info"
+    assert (dist_info / "INSTALLER").read_text() == "shimgen\n"
+    rows = record_rows(dist_info)
+    for relative, row in rows.items():  # RECORD is true: every file, its hash and size
+        path = Path(os.path.normpath(site / relative))
+        assert path.exists() or path.is_symlink(), relative
+        if row[1]:
+            assert row[1] == record_hash(path.read_bytes()) and int(row[2]) == path.stat().st_size, relative
+    assert "../../../bin/tooly" in rows and any("/.shimgen/store/tooly/2.0-" in r for r in rows)
+    assert "../../../.shimgen/links/tooly" in rows and "../../../.shimgen/dists/tooly.json" in rows
+
+    listed = pip(venv, "list", "--format=freeze")
+    assert listed.returncode == 0 and "tooly==2.0" in listed.stdout.split(), listed.stderr
+    removed = pip(venv, "uninstall", "-y", "tooly")
+    assert removed.returncode == 0, removed.stderr
+    assert not os.path.lexists(tooly) and not dist_info.exists() and not (site / "tooly").exists()
+    store = Store(venv)
+    assert [f for f in doctor(store) if f.severity == PROBLEM] == []
+    store.gc(keep=0)
+    assert not any((venv / ".shimgen" / "store").iterdir())
+
+
+def test_shimgen_uninstall(tmp_path: Path, venv: Path) -> None:
+    run("install", "--prefix", str(venv), str(tooly_wheel(tmp_path / "w", "1.0")))
+    code, out, err = run("uninstall", "--prefix", str(venv), "Tooly")
+    assert code == 0 and out == "uninstalled tooly 1.0\n", err
+    assert not os.path.lexists(venv / "bin" / "tooly")
+    assert not list((venv / "lib").glob("python3.*/site-packages/tooly*"))
+    code, _, err = run("uninstall", "--prefix", str(venv), "tooly")
+    assert code == 1 and "tooly is not installed" in err
+
+
+def test_windows_environment_prepared_from_linux(tmp_path: Path) -> None:
+    prefix = tmp_path / "win env"
+    prefix.mkdir()
+    native = stub_bytes("x64") + b"tooly native"
+    wheel = tooly_wheel(tmp_path / "w", "1.0", native=native)
+    code, out, err = run("install", "--prefix", str(prefix), "--platform", "win_amd64", str(wheel))
+    assert code == 0, err
+    assert out == "installed tooly 1.0; commands: tooly-native, tooly, tooly-gui\n"
+    scripts = prefix / "Scripts"
+    assert (scripts / "tooly.exe").read_bytes() == stub_bytes("x64")
+    assert (scripts / "tooly-gui.exe").read_bytes() == stub_bytes("x64", gui=True)
+    assert (scripts / "tooly-native.exe").read_bytes() == stub_bytes("x64")
+    links = prefix / ".shimgen" / "links"
+    record = (links / "tooly-gui").read_text()
+    assert "target=Scripts/pythonw.exe\nscript=.shimgen/store/tooly/1.0-" in record
+    assert record.endswith("/tooly-gui-script.pyw\n")
+    assert "target=.shimgen/store/tooly/1.0-" in (links / "tooly-native").read_text()
+    site = prefix / "Lib" / "site-packages"
+    assert (site / "tooly" / "__init__.py").exists() and (site / "tooly-1.0.dist-info" / "INSTALLER").exists()
+    rows = record_rows(site / "tooly-1.0.dist-info")
+    assert "../../Scripts/tooly.exe" in rows and rows["../../Scripts/tooly.exe"][1] == record_hash(
+        stub_bytes("x64")
+    )
+    # Upgrade and uninstall never rewrite a launcher.
+    before = (scripts / "tooly.exe").stat()
+    code, out, err = run(
+        "install", "--prefix", str(prefix), str(tooly_wheel(tmp_path / "w2", "2.0", native=native))
+    )
+    assert code == 0, err
+    assert (scripts / "tooly.exe").stat().st_ino == before.st_ino
+    assert "/2.0-" in (links / "tooly").read_text()
+    code, out, err = run("uninstall", "--prefix", str(prefix), "tooly")
+    assert code == 0 and not (scripts / "tooly.exe").exists() and not (site / "tooly").exists(), err
+
+
+def test_a_tampered_wheel_changes_nothing(tmp_path: Path, venv: Path) -> None:
+    import zipfile
+
+    wheel = tooly_wheel(tmp_path / "w", "1.0")
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["tooly/__init__.py"] = members["tooly/__init__.py"].replace(b"1.0", b"6.6")  # same size
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    before = sorted(p.relative_to(venv).as_posix() for p in venv.rglob("*"))
+    code, _, err = run("install", "--prefix", str(venv), str(wheel))
+    assert code == 1 and "does not match its RECORD hash" in err and str(wheel) in err
+    assert sorted(p.relative_to(venv).as_posix() for p in venv.rglob("*")) == before
