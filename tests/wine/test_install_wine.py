@@ -1,0 +1,144 @@
+"""The seed scenario, end to end under Wine: the bug pip users hit, and shimgen install avoiding it.
+
+Windows CPython runs shimgen itself. Two versions of a wheel carry a native
+Windows tool (probe.exe, compiled in the test) with a data file beside it, and
+a console_scripts entry point. A plain installer (distlib's Wheel.install, the
+code pip's script handling comes from) fails to upgrade while the tool runs;
+shimgen install succeeds, the running tool is unaffected, and gc leaves
+nothing behind once it has exited.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.wheels import build_wheel
+from tests.wine.conftest import WindowsShimgen, Wine, windows_path
+
+pytestmark = pytest.mark.wine
+
+
+def seed_wheel(folder: Path, version: str, probe_exe: Path) -> Path:
+    files = {
+        "tooly/__init__.py": f"def main():\n    print('tooly {version}')\n".encode(),
+        f"tooly-{version}.data/scripts/tool.exe": probe_exe.read_bytes(),
+        f"tooly-{version}.data/scripts/version.txt": f"v{version}\n".encode(),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    return build_wheel(
+        folder,
+        "tooly",
+        version,
+        files,
+        entry_points="[console_scripts]\ntooly = tooly:main\n",
+        platform="win_amd64",
+    )
+
+
+def windows_env(root: Path, windows_python: Path) -> Path:
+    """An environment with its own Windows Python in Scripts\\ that sees Lib\\site-packages."""
+    prefix = root / "seed env"
+    shutil.copytree(windows_python, prefix / "Scripts")
+    (prefix / "Scripts" / "python313._pth").write_text("python313.zip\n.\n..\\Lib\\site-packages\n")
+    (prefix / "Lib" / "site-packages").mkdir(parents=True)
+    return prefix
+
+
+PLAIN_INSTALL = """
+import platform
+import sys
+
+
+def no_wmi(*args, **kwargs):  # Wine 8's WMI crashes the process; platform falls back without it
+    raise OSError("WMI is not usable under Wine 8")
+
+
+platform._wmi_query = no_wmi
+from distlib.scripts import ScriptMaker
+from distlib.wheel import Wheel
+prefix, wheel = sys.argv[1], sys.argv[2]
+paths = {k: prefix + v for k, v in
+         {"prefix": "", "purelib": "\\\\Lib\\\\site-packages", "platlib": "\\\\Lib\\\\site-packages",
+          "scripts": "\\\\Scripts", "headers": "\\\\Include", "data": ""}.items()}
+try:
+    Wheel(wheel).install(paths, ScriptMaker(None, None))
+    print("installed")
+except OSError as error:
+    print("failed", type(error).__name__, getattr(error, "winerror", None) or error.errno)
+"""
+
+
+def test_seed_scenario_upgrade_and_uninstall_while_the_tool_runs(
+    wine: Wine,
+    windows_shimgen: WindowsShimgen,
+    windows_python: Path,
+    probe_exe: Path,
+    tmp_path: Path,
+    wait_until,
+) -> None:
+    v1, v2 = (seed_wheel(tmp_path / f"wheels-{v}", v, probe_exe) for v in ("1.0", "2.0"))
+
+    # The bug: a plain installer cannot upgrade while the tool runs.
+    plain = windows_env(tmp_path / "plain", windows_python)
+    assert (
+        windows_shimgen.python_code(PLAIN_INSTALL, windows_path(plain), windows_path(v1)).stdout
+        == "installed\n"
+    )
+    marker = tmp_path / "plain-running"
+    running = wine.start(plain / "Scripts" / "tool.exe", "mark", windows_path(marker), "20000")
+    try:
+        assert wait_until(marker.exists)
+        result = windows_shimgen.python_code(PLAIN_INSTALL, windows_path(plain), windows_path(v2))
+        assert result.stdout.startswith("failed PermissionError"), result.stdout + result.stderr
+        assert result.stdout.split()[-1] in ("5", "13", "32"), result.stdout
+    finally:
+        running.kill()
+        running.wait()
+
+    # The fix: shimgen install, with the same wheels, while v1 runs.
+    prefix = windows_env(tmp_path / "shimgen", windows_python)
+    result = windows_shimgen.cli("install", "--prefix", windows_path(prefix), windows_path(v1))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "installed tooly 1.0; commands: tool, tooly\n"
+    tool, tooly = prefix / "Scripts" / "tool.exe", prefix / "Scripts" / "tooly.exe"
+    assert wine.run(tooly, extra_env={"PYTHONUTF8": "1"}).stdout == "tooly 1.0\n"
+    marker = tmp_path / "v1-running"
+    running_v1 = wine.start(tool, "mark", windows_path(marker), "20000")
+    try:
+        assert wait_until(marker.exists)
+        result = windows_shimgen.cli("install", "--prefix", windows_path(prefix), windows_path(v2))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.startswith("installed tooly 2.0 (was 1.0)")
+        assert wine.run(tool, "sibling", "version.txt").stdout == "v2.0\n"
+        assert wine.run(tooly).stdout == "tooly 2.0\n"
+        assert running_v1.poll() is None
+
+        marker2 = tmp_path / "v2-running"
+        running_v2 = wine.start(tool, "mark", windows_path(marker2), "5000")
+        try:
+            assert wait_until(marker2.exists)
+            result = windows_shimgen.cli("uninstall", "--prefix", windows_path(prefix), "tooly")
+            assert result.returncode == 0 and result.stdout == "uninstalled tooly 2.0\n", result.stderr
+            assert not tool.exists() and not tooly.exists()
+        finally:
+            out_v2, _ = running_v2.communicate(timeout=60)
+        assert running_v2.returncode == 0 and out_v2 == "v2.0\n"
+    finally:
+        out_v1, _ = running_v1.communicate(timeout=60)
+    assert running_v1.returncode == 0 and out_v1 == "v1.0\n"  # never noticed the upgrade
+
+    result = windows_shimgen.cli("gc", "--prefix", windows_path(prefix), "--keep", "0")
+    assert result.returncode == 0, result.stderr
+    leftovers = [
+        p for p in prefix.rglob("*") if "tooly" in p.name.lower() or p.name in ("tool.exe", "version.txt")
+    ]
+    assert leftovers == []
+    assert (
+        list((prefix / ".shimgen" / "store").iterdir()) == []
+        and list((prefix / ".shimgen" / "trash").iterdir()) == []
+    )
+    result = windows_shimgen.cli("doctor", "--prefix", windows_path(prefix))
+    assert result.returncode == 0 and result.stdout == "0 problem(s), 0 remaining\n", result.stdout
