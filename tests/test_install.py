@@ -171,3 +171,48 @@ def test_a_tampered_wheel_changes_nothing(tmp_path: Path, venv: Path) -> None:
     code, _, err = run("install", "--prefix", str(venv), str(wheel))
     assert code == 1 and "does not match its RECORD hash" in err and str(wheel) in err
     assert sorted(p.relative_to(venv).as_posix() for p in venv.rglob("*")) == before
+
+
+def install_with_pypa_installer(prefix: Path, wheel: Path, platform: str | None = None):  # type: ignore[no-untyped-def]
+    from installer import install
+    from installer.sources import WheelFile
+
+    from shimgen.installer_destination import ShimgenDestination
+
+    with (
+        WheelFile.open(wheel) as source,
+        ShimgenDestination(prefix, source.distribution, platform=platform) as dest,
+    ):
+        install(source, dest, {"INSTALLER": b"installer\n"})
+    return dest.result
+
+
+def test_pypa_installer_destination(tmp_path: Path, venv: Path) -> None:
+    native = b"#!python\nprint('native script')\n"
+    result = install_with_pypa_installer(venv, tooly_wheel(tmp_path / "w1", "1.0", native=native))
+    assert result is not None and sorted(result.commands) == ["tooly", "tooly-gui", "tooly-native"]
+    tooly = venv / "bin" / "tooly"
+    assert subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == "tooly 1.0\n"
+    install_with_pypa_installer(venv, tooly_wheel(tmp_path / "w2", "2.0", native=native))
+    assert subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == "tooly 2.0\n"
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    dist_info = site / "tooly-2.0.dist-info"
+    assert (dist_info / "INSTALLER").read_text() == "shimgen\n" and not (
+        site / "tooly-1.0.dist-info"
+    ).exists()
+    for relative, row in record_rows(dist_info).items():
+        path = Path(os.path.normpath(site / relative))
+        assert path.exists() or path.is_symlink(), relative
+        if row[1]:
+            assert row[1] == record_hash(path.read_bytes()), relative
+    assert pip(venv, "uninstall", "-y", "tooly").returncode == 0 and not os.path.lexists(tooly)
+
+
+def test_pypa_installer_destination_for_windows(tmp_path: Path) -> None:
+    prefix = tmp_path / "win env"
+    prefix.mkdir()
+    wheel = tooly_wheel(tmp_path / "w", "1.0", native=stub_bytes("x64") + b"native")
+    install_with_pypa_installer(prefix, wheel, platform="win_amd64")
+    assert (prefix / "Scripts" / "tooly.exe").read_bytes() == stub_bytes("x64")
+    assert "script=.shimgen/store/tooly/1.0-" in (prefix / ".shimgen" / "links" / "tooly").read_text()
+    assert Store(prefix).layout().arch.value == "x64"

@@ -17,6 +17,7 @@ Nothing resolves dependencies: wheels are installed exactly as given.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import io
@@ -194,75 +195,141 @@ class InstallResult:
     commands: list[str] = field(default_factory=list)
 
 
+class Installation:
+    """One wheel going into one environment: the destination an installer drives.
+
+    ``write_file`` puts library files in place at once and collects the
+    ``scripts`` files; ``add_entry_point`` collects entry points; ``check``
+    validates the commands before library files are written (when the driver
+    knows them first, as :func:`install_wheel` does); ``finalize`` publishes
+    the store entry, writes INSTALLER and a true RECORD, and removes what the
+    previous version had that this one has not. Holds the environment's
+    writer lock from ``__enter__`` to ``__exit__``.
+    """
+
+    def __init__(self, store: Store, dist: str, *, platform: str | None = None) -> None:
+        from shimgen.names import normalize_dist
+
+        self.store = store
+        self.dist = normalize_dist(dist)
+        self.kind, self.arch = platform_layout(platform)
+        self.layout = store.planned_layout(self.kind, self.arch)
+        self.scheme = scheme_for(store.prefix, self.layout)
+        self.written: list[Path] = []
+        self.scripts: list[EntryFile] = []
+        self.entry_points: list[EntryPoint] = []
+        self._lock: contextlib.AbstractContextManager[None] | None = None
+
+    def __enter__(self) -> Installation:
+        self._lock = self.store.locked(create=True)
+        self._lock.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._lock is not None
+        self._lock.__exit__(None, None, None)
+
+    def write_file(self, scheme_key: str, path: str, data: bytes, *, executable: bool = False) -> Path | None:
+        """Install one file of the wheel; scripts are kept for the store entry (and None returned)."""
+        check_relative_path(path)
+        if scheme_key == "scripts":
+            self.scripts.append(_rewrite_shebang(EntryFile(path, data, True), self.scheme))
+            return None
+        destination = self.scheme.folder(scheme_key, self.dist).joinpath(*PurePosixPath(path).parts)
+        _write_library_file(destination, data, self.store.trash_dir, executable=executable)
+        self.written.append(destination)
+        return destination
+
+    def add_entry_point(self, point: EntryPoint) -> None:
+        self.entry_points.append(point)
+
+    def entry(self) -> tuple[list[EntryFile], list[Command]]:
+        """The store entry's files and commands: the wheel's scripts, then its entry points."""
+        files = list(self.scripts)
+        commands = _script_commands(files, self.scheme)
+        for point in self.entry_points:
+            if self.scheme.windows:
+                name = f"{point.name}-script.pyw" if point.gui else f"{point.name}-script.py"
+                interpreter: str | None = (
+                    self.scheme.gui_interpreter if point.gui else self.scheme.interpreter
+                )
+                files.append(EntryFile(name, entry_point_script(point, None), False))
+            else:
+                name, interpreter = point.name, None
+                shebang = posix_shebang(self.store.prefix / self.scheme.interpreter)
+                files.append(EntryFile(name, entry_point_script(point, shebang), True))
+            commands.append(Command(point.name, name, point.gui, interpreter))
+        return files, commands
+
+    def check(self, version: str) -> None:
+        files, commands = self.entry()
+        if commands:
+            self.store.check_publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+
+    def finalize(self, version: str, dist_info: str) -> InstallResult:
+        store, scheme = self.store, self.scheme
+        previous = find_installed(scheme, self.dist)
+        files, commands = self.entry()
+        if previous is not None:
+            _move_old_scripts_aside(store, scheme, previous, commands)
+        if commands:
+            store.publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+        elif store.initialized and store.read_state(self.dist) is not None:
+            store.remove(self.dist)
+        info = scheme.lib / dist_info
+        fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
+        managed = _managed_files(store, scheme, self.dist) if commands else []
+        kept = {*self.written, info / "INSTALLER", *managed}
+        fsutil.atomic_write(info / "RECORD", _record_text(scheme, kept, info / "RECORD").encode())
+        if previous is not None:
+            _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
+        return InstallResult(
+            self.dist,
+            version,
+            previous.version if previous else None,
+            len(self.written),
+            [c.name for c in commands],
+        )
+
+
 def install_wheel(
     store: Store, wheel_path: Path, *, platform: str | None = None, progress: Progress | None = None
 ) -> InstallResult:
-    """Install or upgrade one wheel; the environment's running tools are never touched."""
-    kind, arch = platform_layout(platform)
+    """Install or upgrade one wheel; the environment's running tools are never touched.
+
+    The whole wheel is checked against its RECORD, and its commands against the
+    environment, before the first file is written.
+    """
     with WheelFile(wheel_path) as wheel:
-        wheel.verify()  # every member against RECORD, before anything is written
-        layout = store.planned_layout(kind, arch)
-        scheme = scheme_for(store.prefix, layout)
-        points = wheel.entry_points()
-        library: list[tuple[str, Path]] = []
-        entry_files: list[EntryFile] = []
-        commands: list[Command] = []
+        wheel.verify()
+        installation = Installation(store, wheel.dist, platform=platform)
+        library: list[tuple[str, str, str]] = []
         for member in wheel.members:
             if member == f"{wheel.dist_info}/RECORD" or member.endswith((".jws", ".p7s")):
                 continue
             if member.startswith(f"{wheel.data_dir}/"):
                 key, _, rest = member[len(wheel.data_dir) + 1 :].partition("/")
                 if key == "scripts":
-                    entry_files.append(EntryFile(check_relative_path(rest), wheel.read(member), True))
+                    installation.write_file(key, rest, wheel.read(member))
                     continue
-                library.append((member, scheme.folder(key, wheel.dist) / rest))
+                installation.scheme.folder(key, wheel.dist)  # an unknown .data folder fails here, early
+                library.append((member, key, rest))
             else:
-                library.append((member, scheme.lib / member))
-        script_commands = _script_commands(entry_files, scheme)
-        entry_files = [_rewrite_shebang(f, scheme) for f in entry_files]
-        commands.extend(script_commands)
-        for point in points:
-            name = (
-                f"{point.name}-script.pyw"
-                if scheme.windows and point.gui
-                else (f"{point.name}-script.py" if scheme.windows else point.name)
-            )
-            shebang = None if scheme.windows else posix_shebang(store.prefix / scheme.interpreter)
-            entry_files.append(EntryFile(name, entry_point_script(point, shebang), not scheme.windows))
-            interpreter = scheme.gui_interpreter if point.gui else scheme.interpreter
-            commands.append(Command(point.name, name, point.gui, interpreter if scheme.windows else None))
-        previous = find_installed(scheme, wheel.dist)
-        with store.locked(create=True):
-            written: list[Path] = []
-            for member, destination in library:
+                library.append((member, "purelib" if wheel.root_is_purelib else "platlib", member))
+        for point in wheel.entry_points():
+            installation.add_entry_point(point)
+        installation.check(wheel.version)
+        with installation:
+            for member, key, path in library:
                 data = wheel.read(member)
-                _write_library_file(destination, data, store.trash_dir, executable=False)
-                written.append(destination)
+                installation.write_file(key, path, data, executable=_is_executable(wheel, member))
                 if progress:
                     progress(len(data))
-            if previous is not None:
-                _move_old_scripts_aside(store, scheme, previous, commands)
-            if commands:
-                store.publish(wheel.dist, wheel.version, entry_files, commands, platform=kind, arch=arch)
-            elif store.read_state(wheel.dist) if store.initialized else None:
-                store.remove(wheel.dist)
-            installer = scheme.lib / wheel.dist_info / "INSTALLER"
-            fsutil.atomic_write(installer, f"{INSTALLER_NAME}\n".encode())
-            written.append(installer)
-            record = scheme.lib / wheel.dist_info / "RECORD"
-            managed = _managed_files(store, scheme, wheel.dist) if commands else []
-            fsutil.atomic_write(record, _record_text(scheme, [*written, *managed], record).encode())
-            if previous is not None:
-                _remove_old_files(
-                    store, scheme, previous, keep={*written, *managed, record}, dist_info=record.parent
-                )
-        return InstallResult(
-            wheel.dist,
-            wheel.version,
-            previous.version if previous else None,
-            len(written),
-            [c.name for c in commands],
-        )
+            return installation.finalize(wheel.version, wheel.dist_info)
+
+
+def _is_executable(wheel: WheelFile, member: str) -> bool:
+    return bool((wheel.info(member).external_attr >> 16) & 0o111)
 
 
 def _script_commands(files: list[EntryFile], scheme: Scheme) -> list[Command]:

@@ -403,16 +403,8 @@ class Store:
         The previous entry stays (for rollback, and for anything still running
         it) until GC. Publishing content that is already current changes nothing.
         """
+        layout = self.check_publish(dist, version, files, commands, platform=platform, arch=arch)
         dist = normalize_dist(dist)
-        check_version(version)
-        if not self.prefix.is_dir():
-            raise ShimgenError("environment prefix does not exist", path=self.prefix, hint="check --prefix")
-        check_contents(files, commands)
-        # Every check that can fail on bad input runs before the first write (even the lock file).
-        layout = self.planned_layout(platform, arch)
-        if layout.kind == WINDOWS:
-            _check_windows_programs(files, commands, layout)
-        self._check_commands_free(dist, commands, layout)
         with self.locked(create=True):
             if not self.initialized:
                 fsutil.atomic_write(self.config_path, layout.to_bytes())
@@ -431,6 +423,32 @@ class Store:
                 fsutil.atomic_write(self.state_path(dist), DistState(dist, generations).to_bytes())
             self.apply_state(dist)
             return PublishResult(dist, version, self.entry_dir(dist, manifest.entry_name), previous, created)
+
+    def check_publish(
+        self,
+        dist: str,
+        version: str,
+        files: Sequence[EntryFile],
+        commands: Sequence[Command],
+        *,
+        platform: str | None = None,
+        arch: str | None = None,
+    ) -> Layout:
+        """Every check :meth:`publish` makes on its input, without writing anything (not even the lock).
+
+        Installers call it before they write library files, so bad input fails
+        before the environment changes at all.
+        """
+        dist = normalize_dist(dist)
+        check_version(version)
+        if not self.prefix.is_dir():
+            raise ShimgenError("environment prefix does not exist", path=self.prefix, hint="check --prefix")
+        check_contents(files, commands)
+        layout = self.planned_layout(platform, arch)
+        if layout.kind == WINDOWS:
+            _check_windows_programs(files, commands, layout)
+        self._check_commands_free(dist, commands, layout)
+        return layout
 
     def rollback(self, dist: str, to: str | None = None) -> tuple[str, str]:
         """Make an earlier entry of ``dist`` current again; return (from, to) entry names.

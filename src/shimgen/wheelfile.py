@@ -116,6 +116,9 @@ class WheelFile:
                 raise ShimgenError(f"wheel member {name!r} is not listed in RECORD", path=self.path)
         return rows
 
+    def info(self, name: str) -> zipfile.ZipInfo:
+        return self._zip.getinfo(name)
+
     def read(self, name: str) -> bytes:
         """A member's bytes, checked against its RECORD hash and size."""
         data = self._zip.read(name)
