@@ -216,3 +216,44 @@ def test_pypa_installer_destination_for_windows(tmp_path: Path) -> None:
     assert (prefix / "Scripts" / "tooly.exe").read_bytes() == stub_bytes("x64")
     assert "script=.shimgen/store/tooly/1.0-" in (prefix / ".shimgen" / "links" / "tooly").read_text()
     assert Store(prefix).layout().arch.value == "x64"
+
+
+def test_distlib_wheel_install_with_the_shimgen_script_maker(tmp_path: Path, venv: Path) -> None:
+    from distlib.wheel import Wheel
+
+    from shimgen.scriptmaker import ShimgenScriptMaker
+
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    paths = {
+        "prefix": str(venv),
+        "purelib": str(site),
+        "platlib": str(site),
+        "scripts": str(venv / "bin"),
+        "headers": str(venv / "include"),
+        "data": str(venv),
+    }
+    for version in ("1.0", "2.0"):
+        wheel = tooly_wheel(tmp_path / f"w{version}", version, native=b"#!python\nprint('native')\n")
+        maker = ShimgenScriptMaker(venv, "tooly", version)
+        Wheel(str(wheel)).install(paths, maker)
+        result = maker.finish()
+        assert sorted(result.commands) == ["tooly", "tooly-gui", "tooly-native"]
+        tooly = venv / "bin" / "tooly"
+        assert (
+            subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == f"tooly {version}\n"
+        )
+        assert (
+            subprocess.run([venv / "bin" / "tooly-native"], capture_output=True, text=True).stdout
+            == "native\n"
+        )
+    dist_info = site / "tooly-2.0.dist-info"
+    rows = record_rows(dist_info)
+    assert "../../../bin/tooly" in rows and "tooly/__init__.py" in rows  # RECORD lists the launchers too
+    for relative, row in rows.items():
+        path = Path(os.path.normpath(site / relative))
+        assert path.exists() or path.is_symlink(), relative
+        if row[1]:
+            assert row[1] == record_hash(path.read_bytes()), relative
+    assert pip(venv, "uninstall", "-y", "tooly").returncode == 0 and not os.path.lexists(
+        venv / "bin" / "tooly"
+    )

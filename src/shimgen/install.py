@@ -155,11 +155,19 @@ class Installed:
     installer: str
 
 
-def find_installed(scheme: Scheme, dist: str) -> Installed | None:
+def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Installed | None:
+    """The installed ``dist`` (of ``version``, if given), or None."""
+    found = [i for i in installed_versions(scheme, dist) if version is None or i.version == version]
+    return found[0] if found else None
+
+
+def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
+    """Every .dist-info of ``dist`` in site-packages (more than one when an installer left old ones)."""
     from shimgen.names import normalize_dist
 
+    found: list[Installed] = []
     if not scheme.lib.is_dir():
-        return None
+        return found
     for folder in sorted(scheme.lib.glob("*.dist-info")):
         name, _, version = folder.name[: -len(".dist-info")].rpartition("-")
         try:
@@ -174,8 +182,8 @@ def find_installed(scheme: Scheme, dist: str) -> Installed | None:
                 if row:
                     files.append(_confined(scheme, row[0], record))
         installer = (folder / "INSTALLER").read_text().strip() if (folder / "INSTALLER").is_file() else ""
-        return Installed(dist, version, folder, files, installer)
-    return None
+        found.append(Installed(dist, version, folder, files, installer))
+    return found
 
 
 def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
@@ -268,25 +276,29 @@ class Installation:
 
     def finalize(self, version: str, dist_info: str) -> InstallResult:
         store, scheme = self.store, self.scheme
-        previous = find_installed(scheme, self.dist)
+        info = scheme.lib / dist_info
+        # What was installed before: other versions' dist-info, or this one's before its RECORD is rewritten.
+        installed = installed_versions(scheme, self.dist)
+        earlier = [i for i in installed if i.dist_info != info] or [
+            i for i in installed if i.dist_info == info
+        ]
         files, commands = self.entry()
-        if previous is not None:
+        for previous in earlier:
             _move_old_scripts_aside(store, scheme, previous, commands)
         if commands:
             store.publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
         elif store.initialized and store.read_state(self.dist) is not None:
             store.remove(self.dist)
-        info = scheme.lib / dist_info
         fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
         managed = _managed_files(store, scheme, self.dist) if commands else []
         kept = {*self.written, info / "INSTALLER", *managed}
         fsutil.atomic_write(info / "RECORD", _record_text(scheme, kept, info / "RECORD").encode())
-        if previous is not None:
+        for previous in earlier:
             _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
         return InstallResult(
             self.dist,
             version,
-            previous.version if previous else None,
+            earlier[0].version if earlier else None,
             len(self.written),
             [c.name for c in commands],
         )
