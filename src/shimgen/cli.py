@@ -19,9 +19,11 @@ from typing import Any, TypeVar
 import click
 
 from shimgen import __version__
+from shimgen.adopt import adopt as adopt_environment
 from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
 from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
+from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
 from shimgen.install import PLATFORMS, install_wheel
 from shimgen.install import uninstall as uninstall_dist
@@ -147,6 +149,15 @@ def inspect(file: Path, as_json: bool) -> None:
         "subsystem": None if info.kind is FileKind.NOT_PE else ("gui" if info.gui else "console"),
     }
     broken = False
+    if info.kind is FileKind.OTHER_PE:
+        foreign = decode_foreign(file)
+        if foreign is not None:
+            report.update(
+                foreign_launcher=foreign.kind,
+                interpreter=foreign.interpreter,
+                entry_point=f"{foreign.module}:{foreign.attr}" if foreign.module else None,
+                notes=["'shimgen adopt' replaces it with a shimgen launcher"],
+            )
     if info.kind is FileKind.SHIMGEN_LAUNCHER:
         resolution = resolve_launcher(file)
         report.update(
@@ -487,3 +498,53 @@ def uninstall(store: Store, dists: tuple[str, ...]) -> None:
     for dist in dists:
         removed = uninstall_dist(store, dist)
         click.echo(f"uninstalled {removed.dist} {removed.version}")
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--platform",
+    type=click.Choice(list(PLATFORMS)),
+    help="For an environment not set up yet: a Windows one, from any OS. Default: the running platform.",
+)
+@store_options
+def adopt(store: Store, dry_run: bool, platform: str | None) -> None:
+    """Make an environment installed by pip, uv or installer safe to upgrade while its tools run.
+
+    Programs in Scripts\\\\ (or bin/) that an installed distribution owns move
+    into the store and get launchers; launchers of distlib (pip), setuptools
+    and uv are decoded and replaced; RECORD files are rewritten to match.
+    Files owned by nothing are left alone and listed. Running it again
+    changes nothing. Run it after every 'pip install' (see README), or use
+    'shimgen sync'.
+    """
+    report = adopt_environment(store, dry_run=dry_run, platform=platform)
+    verb = "would adopt" if dry_run else "adopted"
+    for adoption in report.adoptions:
+        installed = adoption.installed
+        click.echo(f"{verb} {installed.dist} {installed.version}:")
+        for line in adoption.described:
+            click.echo(f"  {line}")
+    for path, why in report.skipped:
+        click.echo(f"skipped {path.name}: {why}")
+    for path in report.unowned:
+        click.echo(f"left alone (owned by no distribution): {path.name}")
+    if not report.adoptions:
+        click.echo("nothing to adopt")
+
+
+@main.command()
+@click.option(
+    "--keep", type=click.IntRange(min=0), default=DEFAULT_KEEP, show_default=True, help="As for gc."
+)
+@store_options
+def sync(store: Store, keep: int) -> None:
+    """adopt, then gc: the one command to run after 'pip install' or 'uv pip install'."""
+    report = adopt_environment(store)
+    for adoption in report.adoptions:
+        click.echo(f"adopted {adoption.installed.dist} {adoption.installed.version}")
+    if store.initialized:
+        collected = store.gc(keep)
+        click.echo(
+            f"collected {len(collected.removed)} entries; {len(collected.in_use)} in use, left for later"
+        )

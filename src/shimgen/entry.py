@@ -61,11 +61,17 @@ class Command:
 
 @dataclass(frozen=True)
 class EntryFile:
-    """A file to put into a new entry: from a path (copied) or from bytes."""
+    """A file to put into a new entry: from a path (copied, or hard-linked with ``link``) or from bytes.
+
+    ``link`` is how ``adopt`` takes a program into the store without copying
+    it: the program keeps its old name until its launcher replaces it, so a
+    crash at any point loses nothing.
+    """
 
     path: str
     source: Path | bytes
     executable: bool = False
+    link: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,8 +202,11 @@ def build_entry(
             destination = scratch.joinpath(*PurePosixPath(file.path).parts)
             if not destination.parent.is_dir():
                 os.makedirs(destination.parent)
-            chunks = file.source if isinstance(file.source, bytes) else _read_source(file.source)
-            size, sha256 = fsutil.create_file(destination, chunks, executable=file.executable)
+            if file.link and isinstance(file.source, Path) and _hard_link(file.source, destination):
+                size, sha256 = fsutil.hash_file(destination)
+            else:
+                chunks = file.source if isinstance(file.source, bytes) else _read_source(file.source)
+                size, sha256 = fsutil.create_file(destination, chunks, executable=file.executable)
             records.append(FileRecord(file.path, size, sha256, file.executable))
         manifest = Manifest(dist, version, tuple(records), tuple(commands))
         fsutil.create_file(scratch / MANIFEST_NAME, manifest.to_bytes())
@@ -216,6 +225,15 @@ def build_entry(
         raise
     fsutil.fsync_directory(dist_dir)
     return manifest, True
+
+
+def _hard_link(source: Path, destination: Path) -> bool:
+    """Link ``source`` into the entry; False when the filesystem cannot (another volume), so it is copied."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        return False
+    return True
 
 
 def _read_source(path: Path) -> Iterable[bytes]:

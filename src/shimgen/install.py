@@ -290,9 +290,9 @@ class Installation:
         elif store.initialized and store.read_state(self.dist) is not None:
             store.remove(self.dist)
         fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
-        managed = _managed_files(store, scheme, self.dist) if commands else []
+        managed = managed_files(store, scheme, self.dist) if commands else []
         kept = {*self.written, info / "INSTALLER", *managed}
-        fsutil.atomic_write(info / "RECORD", _record_text(scheme, kept, info / "RECORD").encode())
+        fsutil.atomic_write(info / "RECORD", record_text(scheme, kept, info / "RECORD").encode())
         for previous in earlier:
             _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
         return InstallResult(
@@ -398,7 +398,7 @@ def _move_old_scripts_aside(
             fsutil.move_aside(path, store.trash_dir)
 
 
-def _managed_files(store: Store, scheme: Scheme, dist: str) -> list[Path]:
+def managed_files(store: Store, scheme: Scheme, dist: str) -> list[Path]:
     """What the store holds for ``dist`` now: shims, link records, state file, current entry's files."""
     state = store.read_state(dist)
     if state is None:
@@ -413,7 +413,7 @@ def _managed_files(store: Store, scheme: Scheme, dist: str) -> list[Path]:
     return files
 
 
-def _record_text(scheme: Scheme, files: Iterable[Path], record: Path) -> str:
+def record_text(scheme: Scheme, files: Iterable[Path], record: Path) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for path in sorted(set(files)):

@@ -56,13 +56,19 @@ class WindowsShims:
             return ShimState.OK
         return ShimState.STALE if _is_shimgen_launcher(data) else ShimState.FOREIGN
 
-    def write(self, command: str, record: LinkRecord, gui: bool, trash: Path) -> bool:
-        """Make the shim right; True if anything changed."""
+    def write(
+        self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
+    ) -> bool:
+        """Make the shim right; True if anything changed.
+
+        A foreign file in the way is an error, unless ``take_over`` (adopt):
+        then it is replaced like a stale launcher, renamed aside if running.
+        """
         state = self.state(command, record, gui)
         if state is ShimState.OK:
             return False
         path = self.path(command)
-        if state is ShimState.FOREIGN:
+        if state is ShimState.FOREIGN and not take_over:
             raise foreign_shim_error(path)
         fsutil.make_dirs(self.folder)
         data = launcher_bytes(self.arch, gui)
@@ -133,12 +139,14 @@ class PosixShims:
             return ShimState.OK
         return ShimState.STALE
 
-    def write(self, command: str, record: LinkRecord, gui: bool, trash: Path) -> bool:
+    def write(
+        self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
+    ) -> bool:
         state = self.state(command, record, gui)
         if state is ShimState.OK:
             return False
         path = self.path(command)
-        if state is ShimState.FOREIGN:
+        if state is ShimState.FOREIGN and not take_over:
             raise foreign_shim_error(path)
         fsutil.make_dirs(self.folder)
         temporary = self.folder / f".{command}.{secrets.token_hex(4)}.tmp"

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import sysconfig
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -397,19 +397,24 @@ class Store:
         *,
         platform: str | None = None,
         arch: str | None = None,
+        take_over: Collection[str] = (),
     ) -> PublishResult:
         """Make ``files`` the current entry of ``dist`` and point ``commands`` at it.
 
         The previous entry stays (for rollback, and for anything still running
         it) until GC. Publishing content that is already current changes nothing.
+        ``take_over`` names commands whose foreign files in Scripts (or bin) the
+        new launchers replace (``adopt``); any other foreign file is refused.
         """
-        layout = self.check_publish(dist, version, files, commands, platform=platform, arch=arch)
+        layout = self.check_publish(
+            dist, version, files, commands, platform=platform, arch=arch, take_over=take_over
+        )
         dist = normalize_dist(dist)
         with self.locked(create=True):
             if not self.initialized:
                 fsutil.atomic_write(self.config_path, layout.to_bytes())
                 self._layout = layout
-            self._check_commands_free(dist, commands, layout)  # again: another writer may have won
+            self._check_commands_free(dist, commands, layout, take_over)  # again: another writer may have won
             manifest, created = build_entry(
                 self.store_dir / dist, dist, version, files, commands, self.trash_dir
             )
@@ -421,7 +426,7 @@ class Store:
             )
             if state is None or state.generations != generations:
                 fsutil.atomic_write(self.state_path(dist), DistState(dist, generations).to_bytes())
-            self.apply_state(dist)
+            self.apply_state(dist, take_over)
             return PublishResult(dist, version, self.entry_dir(dist, manifest.entry_name), previous, created)
 
     def check_publish(
@@ -433,6 +438,7 @@ class Store:
         *,
         platform: str | None = None,
         arch: str | None = None,
+        take_over: Collection[str] = (),
     ) -> Layout:
         """Every check :meth:`publish` makes on its input, without writing anything (not even the lock).
 
@@ -447,7 +453,7 @@ class Store:
         layout = self.planned_layout(platform, arch)
         if layout.kind == WINDOWS:
             _check_windows_programs(files, commands, layout)
-        self._check_commands_free(dist, commands, layout)
+        self._check_commands_free(dist, commands, layout, take_over)
         return layout
 
     def rollback(self, dist: str, to: str | None = None) -> tuple[str, str]:
@@ -524,7 +530,7 @@ class Store:
                 self.apply_state(dist)
             return owned
 
-    def apply_state(self, dist: str) -> list[str]:
+    def apply_state(self, dist: str, take_over: Collection[str] = ()) -> list[str]:
         """Make links and shims match ``dist``'s state; return the commands changed. Hold the lock.
 
         Order matters for readers: a new or switched command gets its link record
@@ -546,7 +552,9 @@ class Store:
             if links.get(name) != record:
                 fsutil.atomic_write(self.links_dir / name, record.to_bytes())
                 changed.append(name)
-            if shims.write(name, record, command.gui, self.trash_dir) and name not in changed:
+            if shims.write(name, record, command.gui, self.trash_dir, take_over=name in take_over) and (
+                name not in changed
+            ):
                 changed.append(name)
         kept_links = [self.links_dir / name for name in desired]
         for name, existing in links.items():
@@ -632,7 +640,9 @@ class Store:
             )
         return state
 
-    def _check_commands_free(self, dist: str, commands: Sequence[Command], layout: Layout) -> None:
+    def _check_commands_free(
+        self, dist: str, commands: Sequence[Command], layout: Layout, take_over: Collection[str] = ()
+    ) -> None:
         """Refuse, before writing anything, a command owned by another dist or blocked by a foreign file."""
         links = self.read_links()
         by_key = {self.command_key(name): record for name, record in links.items()}
@@ -655,7 +665,10 @@ class Store:
                         path=self.links_dir / command.name,
                         hint=f"remove it first: shimgen remove {owner[0]}",
                     )
-            if shims.state(command.name, None, command.gui) is ShimState.FOREIGN:
+            if (
+                shims.state(command.name, None, command.gui) is ShimState.FOREIGN
+                and command.name not in take_over
+            ):
                 raise foreign_shim_error(shims.path(command.name))
 
 

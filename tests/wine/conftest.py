@@ -102,6 +102,9 @@ def make_wine() -> Wine:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineboot", "--init"], env=env, check=True, timeout=300, capture_output=True)
         subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
+    # Keep one wineserver up for a minute after the last program: by default it exits after 3 s,
+    # and a program starting at that moment fails with "recvmsg: Connection reset by peer".
+    subprocess.run(["wineserver", "-p60"], env=env, check=False, timeout=60, capture_output=True)
     return Wine(prefix, env)
 
 

@@ -1,0 +1,200 @@
+"""``shimgen adopt``: turn an environment made by pip, uv or installer into a shimgen one.
+
+After adoption the *next* upgrade is safe. For every file in ``Scripts`` (or
+``bin``) that an installed distribution owns, per its RECORD:
+
+- a native program goes into the store (hard-linked, so nothing is copied and
+  nothing is lost if adoption is interrupted) and gets a launcher;
+- a foreign launcher (distlib's, setuptools', uv's; see shimgen.foreign) is
+  decoded and replaced by a launcher that runs the same entry point from the
+  store, with the environment's own Python;
+- the distribution's RECORD is rewritten to list what is there now.
+
+Files owned by nothing are left alone and listed. Adopting twice changes
+nothing the second time, and a plan can be shown without changing anything.
+"""
+
+from __future__ import annotations
+
+import os
+from configparser import Error as ConfigError
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shimgen import fsutil, pe
+from shimgen.entry import Command, EntryFile
+from shimgen.entrypoints import EntryPoint, from_entry_points_txt
+from shimgen.errors import ShimgenError
+from shimgen.foreign import ForeignLauncher, decode
+from shimgen.install import Installed, Scheme, entry_point_script, managed_files, platform_layout, scheme_for
+from shimgen.launcher import FileKind, identify
+from shimgen.store import Store
+
+_NATIVE_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")  # ELF, Mach-O 64, fat Mach-O
+
+
+@dataclass
+class Adoption:
+    """What adopting one distribution does."""
+
+    installed: Installed
+    files: list[EntryFile] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+    replaced: list[Path] = field(default_factory=list)  # files in Scripts that launchers replace
+    companions: list[Path] = field(default_factory=list)  # setuptools' NAME-script.py, no longer needed
+    described: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AdoptReport:
+    adoptions: list[Adoption] = field(default_factory=list)
+    unowned: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
+    """What :func:`adopt` would do; reads only."""
+    kind, arch = platform_layout(platform)
+    scheme = scheme_for(store.prefix, store.planned_layout(kind, arch))
+    report = AdoptReport()
+    owners = _owners(scheme)
+    adoptions: dict[str, Adoption] = {}
+    scripts = (
+        sorted(p for p in scheme.scripts.iterdir() if p.is_file() or p.is_symlink())
+        if scheme.scripts.is_dir()
+        else []
+    )
+    companions = set()
+    for path in scripts:
+        if path.is_symlink() or fsutil.is_temporary_name(path.name):
+            continue
+        installed = owners.get(path)
+        data = path.read_bytes()
+        if _is_shimgen(data):
+            continue
+        if installed is None:
+            report.unowned.append(path)
+            continue
+        adoption = adoptions.setdefault(installed.dist, Adoption(installed))
+        if scheme.windows:
+            _plan_windows(scheme, path, data, adoption, report)
+            companions.update(adoption.companions)
+        elif data.startswith(_NATIVE_MAGIC):
+            adoption.files.append(EntryFile(path.name, path, True, link=True))
+            adoption.commands.append(Command(path.name, path.name))
+            adoption.replaced.append(path)
+            adoption.described.append(f"{path.name}: native program")
+    report.unowned = [p for p in report.unowned if p not in companions]
+    report.adoptions = [a for a in adoptions.values() if a.commands]
+    return report
+
+
+def _plan_windows(scheme: Scheme, path: Path, data: bytes, adoption: Adoption, report: AdoptReport) -> None:
+    if not path.name.lower().endswith(".exe"):
+        return  # data files and setuptools' -script.py companions are handled with their launcher
+    name = path.name[:-4]
+    foreign = decode(path, data)
+    if foreign is None:
+        info = pe.read_pe_info(data[: 1 << 16])
+        if info is None:
+            report.skipped.append((path, "named .exe but not a Windows program"))
+            return
+        adoption.files.append(EntryFile(path.name, path, True, link=True))
+        adoption.commands.append(Command(name, path.name, info.gui))
+        adoption.replaced.append(path)
+        adoption.described.append(f"{path.name}: native program")
+        return
+    point = _entry_point(foreign, name, adoption.installed)
+    if point is None:
+        report.skipped.append((path, f"{foreign.kind} launcher whose entry point could not be read"))
+        return
+    script = f"{name}-script.pyw" if point.gui else f"{name}-script.py"
+    interpreter = scheme.gui_interpreter if point.gui else scheme.interpreter
+    adoption.files.append(EntryFile(script, entry_point_script(point, None)))
+    adoption.commands.append(Command(name, script, point.gui, interpreter))
+    adoption.replaced.append(path)
+    if foreign.script is not None:
+        adoption.companions.append(foreign.script)
+    adoption.described.append(f"{path.name}: {foreign.describes}")
+
+
+def _entry_point(foreign: ForeignLauncher, name: str, installed: Installed) -> EntryPoint | None:
+    if foreign.module and foreign.attr:
+        return EntryPoint.parse(name, f"{foreign.module}:{foreign.attr}", gui=foreign.gui)
+    if foreign.entry_point is not None:  # setuptools: look the name up in the dist's entry_points.txt
+        try:
+            text = (installed.dist_info / "entry_points.txt").read_text(encoding="utf-8")
+            points = from_entry_points_txt(text, source=str(installed.dist_info / "entry_points.txt"))
+        except (OSError, ShimgenError, ConfigError):
+            return None
+        return next((p for p in points if p.name == foreign.entry_point[1]), None)
+    return None
+
+
+def _is_shimgen(data: bytes) -> bool:
+    try:
+        return identify(data).kind is FileKind.SHIMGEN_LAUNCHER
+    except ShimgenError:
+        return False
+
+
+def _owners(scheme: Scheme) -> dict[Path, Installed]:
+    from shimgen.install import installed_versions
+
+    owners: dict[Path, Installed] = {}
+    names = (
+        {p.name[: -len(".dist-info")].rpartition("-")[0] for p in scheme.lib.glob("*.dist-info")}
+        if scheme.lib.is_dir()
+        else set()
+    )
+    for name in sorted(names):
+        try:
+            for installed in installed_versions(scheme, _normalized(name)):
+                for path in installed.files:
+                    owners.setdefault(path, installed)
+        except ShimgenError:
+            continue
+    return owners
+
+
+def _normalized(name: str) -> str:
+    from shimgen.names import normalize_dist
+
+    return normalize_dist(name)
+
+
+def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -> AdoptReport:
+    """Adopt every owned program and foreign launcher in the environment (see the module docstring)."""
+    report = plan(store, platform=platform)
+    if dry_run:
+        return report
+    kind, arch = platform_layout(platform)
+    scheme = scheme_for(store.prefix, store.planned_layout(kind, arch))
+    with store.locked(create=True):
+        for adoption in report.adoptions:
+            installed = adoption.installed
+            taken = [c.name for c in adoption.commands]
+            store.publish(
+                installed.dist,
+                installed.version,
+                adoption.files,
+                adoption.commands,
+                platform=kind,
+                arch=arch,
+                take_over=taken,
+            )
+            for companion in adoption.companions:
+                if companion.exists():
+                    fsutil.move_aside(companion, store.trash_dir)
+            _rewrite_record(store, scheme, installed, dropped={*adoption.replaced, *adoption.companions})
+    return report
+
+
+def _rewrite_record(store: Store, scheme: Scheme, installed: Installed, dropped: set[Path]) -> None:
+    """Keep the rows of files still there, drop what adoption replaced, add what the store holds now."""
+    from shimgen.install import record_text
+
+    record = installed.dist_info / "RECORD"
+    kept = [p for p in installed.files if p not in dropped and p != record and os.path.lexists(p)]
+    kept += managed_files(store, scheme, installed.dist)
+    fsutil.atomic_write(record, record_text(scheme, kept, record).encode())

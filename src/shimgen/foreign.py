@@ -1,0 +1,182 @@
+"""Launchers other tools put in ``Scripts``: recognised and decoded, so ``adopt`` can replace them.
+
+Three kinds exist in the wild (the byte layouts were read from each project's
+public source; no code is taken from them):
+
+- distlib's (pip, installer): a launcher stub, then a ``#!<python>`` line,
+  then a zip archive holding ``__main__.py``, simply concatenated.
+- setuptools' (``easy_install``, old ``develop``): ``cli-64.exe`` copied as
+  ``NAME.exe``, which runs ``NAME-script.py`` (or ``.pyw``) beside it.
+- uv's trampolines: up to uv 0.9.8 a stub, a zip (for scripts), the Python
+  path, its length (u32, little-endian) and a 4-byte tag ``UVSC``, ``UVPY``
+  or ``UVUV`` at the very end; from uv 0.9.9 the same data as PE resources
+  (RT_RCDATA ``UV_TRAMPOLINE_KIND``, ``UV_PYTHON_PATH``, ``UV_SCRIPT_DATA``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pefile
+
+from shimgen import pe
+
+_EOCD = b"PK\x05\x06"
+_UV_TAGS = (b"UVSC", b"UVPY", b"UVUV")
+_RT_RCDATA = 10
+_IMPORT = re.compile(r"^\s*from\s+(?P<module>[\w.]+)\s+import\s+(?P<head>\w+)\s*$", re.M)
+_CALL = re.compile(r"sys\.exit\(\s*(?P<attr>[\w.]+)\(\)\s*\)")
+_EASY_INSTALL = re.compile(r"EASY-INSTALL-ENTRY-SCRIPT:\s*'[^']*','(?P<group>[^']+)','(?P<name>[^']+)'")
+
+
+@dataclass(frozen=True)
+class ForeignLauncher:
+    """What a foreign launcher runs: a Python interpreter with an entry point, or just a Python."""
+
+    kind: str  # "distlib", "setuptools", "uv"
+    gui: bool
+    interpreter: str | None  # as the launcher records it (absolute, or relative to the launcher)
+    module: str | None = None
+    attr: str | None = None
+    script: Path | None = None  # setuptools: the NAME-script.py the launcher runs
+    entry_point: tuple[str, str] | None = None  # setuptools: (group, name) to look up in entry_points.txt
+
+    @property
+    def describes(self) -> str:
+        target = (
+            f"{self.module}:{self.attr}"
+            if self.module
+            else (f"entry point {self.entry_point[1]}" if self.entry_point else "Python")
+        )
+        return f"{self.kind} launcher running {target} with {self.interpreter or 'python'}"
+
+
+def decode(path: Path, data: bytes | None = None) -> ForeignLauncher | None:
+    """Decode the foreign launcher at ``path``; None if it is not one."""
+    if data is None:
+        data = path.read_bytes()
+    info = pe.read_pe_info(data[: 1 << 16]) if pe.is_pe(data) else None
+    if info is None:
+        return None
+    return (
+        _uv_trailer(data, info.gui)
+        or _uv_resources(data, info.gui)
+        or _distlib(data, info.gui)
+        or _setuptools(path, data)
+    )
+
+
+def _entry_point(main: str) -> tuple[str | None, str | None]:
+    module, call = _IMPORT.search(main), _CALL.search(main)
+    if module is None or call is None or call["attr"].split(".")[0] != module["head"]:
+        return None, None
+    return module["module"], call["attr"]
+
+
+def _main_py(archive: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+            return opened.read("__main__.py").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None
+
+
+def _zip_start(data: bytes) -> int | None:
+    """Where a zip appended to ``data`` begins, from its end-of-central-directory record."""
+    eocd = data.rfind(_EOCD, max(0, len(data) - 65_558))
+    if eocd < 0 or eocd + 22 > len(data):
+        return None
+    size, offset = struct.unpack_from("<II", data, eocd + 12)
+    start = eocd - size - offset
+    return start if 0 <= start < eocd else None
+
+
+def parse_shebang(line: str) -> str | None:
+    """The interpreter of a ``#!`` line as Windows launchers read it: quoted, or up to ``.exe``."""
+    text = line[2:].strip() if line.startswith("#!") else ""
+    if not text:
+        return None
+    if text.startswith('"'):
+        end = text.find('"', 1)
+        return text[1:end] if end > 0 else None
+    match = re.match(r"^(.*?\.exe)(\s|$)", text, re.I)
+    return match[1] if match else text.split()[0]
+
+
+def _distlib(data: bytes, gui: bool) -> ForeignLauncher | None:
+    start = _zip_start(data)
+    if start is None:
+        return None
+    head = data[max(0, start - 512) : start]
+    bang = head.rfind(b"#!")
+    if bang < 0:
+        return None
+    line = head[bang:].split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
+    main = _main_py(data[start:])
+    if main is None:
+        return None
+    module, attr = _entry_point(main)
+    interpreter = parse_shebang(line)
+    gui = gui or bool(interpreter and interpreter.lower().endswith("pythonw.exe"))
+    return ForeignLauncher("distlib", gui, interpreter, module, attr)
+
+
+def _uv_trailer(data: bytes, gui: bool) -> ForeignLauncher | None:
+    if len(data) < 8 or data[-4:] not in _UV_TAGS:
+        return None
+    (length,) = struct.unpack_from("<I", data, len(data) - 8)
+    path_start = len(data) - 8 - length
+    if length > 32_768 or path_start < 0:
+        return None
+    interpreter = data[path_start : len(data) - 8].decode("utf-8", "replace")
+    if data[-4:] == b"UVPY":
+        return ForeignLauncher("uv", gui, interpreter)
+    main = _main_py(data[:path_start][_zip_start(data[:path_start]) or 0 :])
+    module, attr = _entry_point(main or "")
+    return ForeignLauncher("uv", gui, interpreter, module, attr)
+
+
+def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
+    if b"U\x00V\x00_\x00T\x00R\x00A\x00M\x00P" not in data:  # "UV_TRAMP..." in UTF-16: cheap pre-check
+        return None
+    try:
+        image = pefile.PE(data=data, fast_load=True)
+        image.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
+    except pefile.PEFormatError:
+        return None
+    found: dict[str, bytes] = {}
+    directory = getattr(image, "DIRECTORY_ENTRY_RESOURCE", None)
+    for kind in directory.entries if directory is not None else []:
+        if kind.id != _RT_RCDATA:
+            continue
+        for named in kind.directory.entries:
+            if named.name is None or not named.directory.entries:
+                continue
+            entry = named.directory.entries[0].data.struct
+            found[str(named.name).upper()] = image.get_data(entry.OffsetToData, entry.Size)
+    if "UV_TRAMPOLINE_KIND" not in found:
+        return None
+    interpreter = found.get("UV_PYTHON_PATH", b"").decode("utf-8", "replace") or None
+    module, attr = _entry_point(_main_py(found.get("UV_SCRIPT_DATA", b"")) or "")
+    return ForeignLauncher("uv", gui, interpreter, module, attr)
+
+
+def _setuptools(path: Path, data: bytes) -> ForeignLauncher | None:
+    if b"Cannot find Python executable" not in data or b"-script.py" not in data:
+        return None
+    stem = path.name[:-4] if path.name.lower().endswith(".exe") else path.name
+    for suffix, gui in (("-script.pyw", True), ("-script.py", False)):
+        script = path.with_name(stem + suffix)
+        if script.is_file():
+            text = script.read_text(encoding="utf-8", errors="replace")
+            interpreter = parse_shebang(text.split("\n", 1)[0].rstrip("\r"))
+            module, attr = _entry_point(text)
+            reference = _EASY_INSTALL.search(text)
+            entry_point = (reference["group"], reference["name"]) if reference else None
+            return ForeignLauncher("setuptools", gui, interpreter, module, attr, script, entry_point)
+    return ForeignLauncher("setuptools", False, None)

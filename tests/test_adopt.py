@@ -1,0 +1,222 @@
+"""adopt: an environment laid out the way pip, uv or easy_install leave it, taken over by shimgen.
+
+The distlib launchers are made by distlib itself (its own t64/w64 stubs); setuptools' pair uses
+setuptools' own cli-64.exe. uv's trampolines are built here from uv's documented format around
+a real PE stub: uv compiles its stubs into uv.exe, so there is no file to take them from.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import distlib
+import pytest
+from click.testing import CliRunner
+from distlib.scripts import ScriptMaker
+
+from shimgen import stub_bytes
+from shimgen.cli import main
+from shimgen.doctor import PROBLEM, doctor
+from shimgen.foreign import decode, parse_shebang
+from shimgen.store import Store
+from tests.wheels import record_hash
+
+DISTLIB = Path(distlib.__file__).parent
+PYTHON = r"C:\Program Files\my venv\Scripts\python.exe"
+
+
+class WindowsScriptMaker(ScriptMaker):
+    """distlib's ScriptMaker as it behaves on Windows (pip's quoting of paths with spaces)."""
+
+    def _get_launcher(self, kind: str) -> bytes:
+        return (DISTLIB / f"{kind}64.exe").read_bytes()
+
+    def _build_shebang(self, executable: bytes, post_interp: bytes) -> bytes:
+        return b'#!"' + executable + b'"' + post_interp + b"\n"
+
+
+def distlib_launcher(folder: Path, spec: str, gui: bool = False) -> Path:
+    maker = WindowsScriptMaker(None, str(folder), add_launchers=True)
+    maker._is_nt = True
+    maker.executable = PYTHON  # distlib itself makes it pythonw.exe for GUI scripts
+    maker.variants = {""}
+    (path,) = maker.make(spec, {"gui": True} if gui else None)
+    return Path(path)
+
+
+def uv_trampoline(kind: bytes, python: str, main: str | None = None) -> bytes:
+    archive = b""
+    if main is not None:
+        buffer = BytesIO()
+        with zipfile.ZipFile(buffer, "w") as opened:
+            opened.writestr("__main__.py", main)
+        archive = buffer.getvalue()
+    path = python.encode()
+    return (DISTLIB / "t64.exe").read_bytes() + archive + path + struct.pack("<I", len(path)) + kind
+
+
+UV_MAIN = "import sys\nfrom uvtool.cli import main\nif __name__ == '__main__':\n    sys.exit(main())\n"
+
+
+def test_decode_each_kind(tmp_path: Path) -> None:
+    console = decode(distlib_launcher(tmp_path, "black = black.sub:main.run"))
+    assert console is not None and (console.kind, console.gui, console.interpreter) == (
+        "distlib",
+        False,
+        PYTHON,
+    )
+    assert (console.module, console.attr) == ("black.sub", "main.run")
+    gui = decode(distlib_launcher(tmp_path, "blackgui = black:gui", gui=True))
+    assert gui is not None and gui.gui and gui.interpreter.endswith("pythonw.exe")
+    uv = tmp_path / "uvtool.exe"
+    uv.write_bytes(uv_trampoline(b"UVSC", "python.exe", UV_MAIN))
+    decoded = decode(uv)
+    assert decoded is not None and (decoded.kind, decoded.module, decoded.attr) == (
+        "uv",
+        "uvtool.cli",
+        "main",
+    )
+    proxy = tmp_path / "python3.exe"
+    proxy.write_bytes(uv_trampoline(b"UVPY", "C:\\py\\python.exe"))
+    assert decode(proxy).module is None
+    assert decode_bytes(stub_bytes("x64")) is None and decode_bytes(b"not a program") is None
+
+
+def decode_bytes(data: bytes):  # type: ignore[no-untyped-def]
+    return decode(Path("x.exe"), data)
+
+
+@pytest.mark.parametrize(
+    ("line", "interpreter"),
+    [
+        ('#!"C:\\Program Files\\v\\python.exe" -E', "C:\\Program Files\\v\\python.exe"),
+        ("#!C:\\Program Files\\v\\python.exe", "C:\\Program Files\\v\\python.exe"),
+        ("#!C:\\v\\python.exe -E", "C:\\v\\python.exe"),
+        ("#!python", "python"),
+        ("no shebang", None),
+    ],
+)
+def test_parse_shebang(line: str, interpreter: str | None) -> None:
+    assert parse_shebang(line) == interpreter
+
+
+def dist_info(
+    site: Path, dist: str, version: str, owned: list[Path], entry_points: str | None = None
+) -> Path:
+    info = site / f"{dist}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "INSTALLER").write_text("pip\n")
+    if entry_points:
+        (info / "entry_points.txt").write_text(entry_points)
+    rows = [
+        info / "METADATA",
+        info / "INSTALLER",
+        *([info / "entry_points.txt"] if entry_points else []),
+        *owned,
+    ]
+    lines = [f"{os.path.relpath(p, site)},{record_hash(p.read_bytes())},{p.stat().st_size}" for p in rows]
+    (info / "RECORD").write_text("\n".join([*lines, f"{os.path.relpath(info / 'RECORD', site)},,"]) + "\n")
+    return info
+
+
+def pip_style_environment(root: Path) -> Path:
+    prefix = root / "pip env"
+    scripts, site = prefix / "Scripts", prefix / "Lib" / "site-packages"
+    scripts.mkdir(parents=True)
+    site.mkdir(parents=True)
+    (scripts / "python.exe").write_bytes((DISTLIB / "t64.exe").read_bytes() + b"a stand-in")  # owned by none
+    (scripts / "activate.bat").write_text("@echo off\n")
+    native = scripts / "native.exe"
+    native.write_bytes((DISTLIB / "t64.exe").read_bytes() + b"a native program, no zip")
+    black = [
+        distlib_launcher(scripts, "black = black.sub:main.run"),
+        distlib_launcher(scripts, "blackgui = black:gui", True),
+    ]
+    uvtool = scripts / "uvtool.exe"
+    uvtool.write_bytes(uv_trampoline(b"UVSC", "python.exe", UV_MAIN))
+    easy, easy_script = scripts / "easy.exe", scripts / "easy-script.py"
+    easy.write_bytes((Path(__import__("setuptools").__file__).parent / "cli-64.exe").read_bytes())
+    easy_script.write_text(
+        f"#!{PYTHON}\n# EASY-INSTALL-ENTRY-SCRIPT: 'easy==1.0','console_scripts','easy'\n"
+        "__requires__ = 'easy==1.0'\nfrom pkg_resources import load_entry_point\n"
+    )
+    dist_info(site, "native_tool", "1.0", [native])
+    dist_info(site, "black", "24.1", black)
+    dist_info(site, "uvtool", "0.1", [uvtool])
+    dist_info(site, "easy", "1.0", [easy, easy_script], "[console_scripts]\neasy = easy.main:run\n")
+    return prefix
+
+
+def snapshot(prefix: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(prefix).as_posix(): p.read_bytes() for p in sorted(prefix.rglob("*")) if p.is_file()
+    }
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_adopt_dry_run_then_adopt_then_nothing(tmp_path: Path) -> None:
+    prefix = pip_style_environment(tmp_path)
+    before = snapshot(prefix)
+    code, out, err = run("adopt", "--prefix", str(prefix), "--platform", "win_amd64", "--dry-run")
+    assert code == 0, err
+    assert "would adopt black 24.1:\n  black.exe: distlib launcher running black.sub:main.run" in out
+    assert "  native.exe: native program" in out and "would adopt uvtool 0.1:" in out
+    assert "easy.exe: setuptools launcher running entry point easy" in out
+    assert "left alone (owned by no distribution): activate.bat" in out
+    assert "left alone (owned by no distribution): python.exe" in out
+    assert snapshot(prefix) == before
+
+    code, out, err = run("adopt", "--prefix", str(prefix), "--platform", "win_amd64")
+    assert code == 0, err
+    scripts = prefix / "Scripts"
+    for name in ("black", "native", "uvtool", "easy"):
+        assert (scripts / f"{name}.exe").read_bytes() == stub_bytes("x64"), name
+    assert (scripts / "blackgui.exe").read_bytes() == stub_bytes("x64", gui=True)
+    assert not (scripts / "easy-script.py").exists()
+    assert (scripts / "activate.bat").read_text() == "@echo off\n"
+    links = prefix / ".shimgen" / "links"
+    assert "target=Scripts/pythonw.exe\nscript=.shimgen/store/black/24.1-" in (links / "blackgui").read_text()
+    assert "script=.shimgen/store/easy/1.0-" in (links / "easy").read_text()
+    native = (links / "native").read_text().split("target=")[1].strip()
+    assert (prefix / native).read_bytes().endswith(b"a native program, no zip")
+    script = (links / "black").read_text().split("script=")[1].strip()
+    assert "from black.sub import main" in (prefix / script).read_text()
+    site = prefix / "Lib" / "site-packages"
+    for info in site.glob("*.dist-info"):  # every RECORD is true again
+        rows = [line.split(",") for line in (info / "RECORD").read_text().splitlines()]
+        for path, digest, size in rows:
+            file = Path(os.path.normpath(site / path))
+            assert file.exists(), (info.name, path)
+            if digest:
+                assert digest == record_hash(file.read_bytes()) and int(size) == file.stat().st_size
+        assert not any(path == "../../Scripts/easy-script.py" for path, _, _ in rows)
+    assert [f for f in doctor(Store(prefix)) if f.severity == PROBLEM] == []
+
+    after = snapshot(prefix)
+    code, out, _ = run("adopt", "--prefix", str(prefix))
+    assert code == 0 and "nothing to adopt" in out and snapshot(prefix) == after
+    code, out, _ = run("sync", "--prefix", str(prefix))
+    assert code == 0 and not any((prefix / ".shimgen" / "trash").iterdir())
+
+
+def test_inspect_reports_foreign_launchers(tmp_path: Path) -> None:
+    launcher = distlib_launcher(tmp_path, "black = black.sub:main.run")
+    code, out, _ = run("inspect", "--json", str(launcher))
+    import json
+
+    report = json.loads(out)
+    assert (
+        code == 0
+        and report["foreign_launcher"] == "distlib"
+        and report["entry_point"] == "black.sub:main.run"
+    )
+    assert report["interpreter"] == PYTHON
