@@ -104,7 +104,14 @@ def make_wine() -> Wine:
         subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
     # Keep one wineserver up for a minute after the last program: by default it exits after 3 s,
     # and a program starting at that moment fails with "recvmsg: Connection reset by peer".
-    subprocess.run(["wineserver", "-p60"], env=env, check=False, timeout=60, capture_output=True)
+    subprocess.run(
+        ["wineserver", "-p60"],
+        env=env,
+        check=False,
+        timeout=60,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return Wine(prefix, env)
 
 
