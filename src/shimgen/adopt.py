@@ -65,6 +65,7 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
         else []
     )
     companions = set()
+    owned: dict[str, list[Path]] = {}
     for path in scripts:
         if path.is_symlink() or fsutil.is_temporary_name(path.name):
             continue
@@ -76,6 +77,7 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
             report.unowned.append(path)
             continue
         adoption = adoptions.setdefault(installed.dist, Adoption(installed))
+        owned.setdefault(installed.dist, []).append(path)
         if scheme.windows:
             _plan_windows(scheme, path, data, adoption, report)
             companions.update(adoption.companions)
@@ -86,6 +88,14 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
             adoption.described.append(f"{path.name}: native program")
     report.unowned = [p for p in report.unowned if p not in companions]
     report.adoptions = [a for a in adoptions.values() if a.commands]
+    for adoption in report.adoptions:
+        # The dist's other files in Scripts (DLLs, data) go beside its programs too: a tool that
+        # looks for its siblings next to itself must find them in the store. They stay where they
+        # are as well, still listed in RECORD.
+        taken = {*adoption.replaced, *adoption.companions}
+        for path in sorted(owned[adoption.installed.dist]):
+            if path not in taken:
+                adoption.files.append(EntryFile(path.name, path, os.access(path, os.X_OK), link=True))
     return report
 
 

@@ -197,7 +197,7 @@ def ensure_windows_python() -> Path:
 
 # shimgen's pure-Python dependencies, copied from the test venv: Windows CPython runs the very
 # versions the native tests run (none of them has compiled parts).
-WINDOWS_DEPENDENCIES = ("click", "distlib", "filelock", "pefile.py", "peutils.py", "ordlookup")
+WINDOWS_DEPENDENCIES = ("click", "distlib", "filelock", "installer", "pefile.py", "peutils.py", "ordlookup")
 
 
 @dataclass
@@ -261,7 +261,7 @@ def make_windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
 
     site_packages = Path(click.__file__).parents[1]
     versions = sorted(p.name for p in site_packages.glob("*.dist-info"))
-    key = hashlib.sha256(repr(versions).encode()).hexdigest()[:12]
+    key = hashlib.sha256(repr((versions, WINDOWS_DEPENDENCIES)).encode()).hexdigest()[:12]
     site = CACHE / f"windows-shimgen-{key}" / "site"
     if not site.exists():
         scratch = site.with_name("site.partial")

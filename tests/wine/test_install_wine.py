@@ -142,3 +142,74 @@ def test_seed_scenario_upgrade_and_uninstall_while_the_tool_runs(
     )
     result = windows_shimgen.cli("doctor", "--prefix", windows_path(prefix))
     assert result.returncode == 0 and result.stdout == "0 problem(s), 0 remaining\n", result.stdout
+
+
+INSTALLER_INSTALL = """
+import sys
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+prefix, wheel = sys.argv[1], sys.argv[2]
+site = prefix + "\\\\Lib\\\\site-packages"
+scheme = {"purelib": site, "platlib": site, "scripts": prefix + "\\\\Scripts",
+          "headers": prefix + "\\\\Include", "data": prefix}
+destination = SchemeDictionaryDestination(scheme, prefix + "\\\\Scripts\\\\python.exe", "win-amd64")
+with WheelFile.open(wheel) as source:
+    install(source, destination, {"INSTALLER": b"installer\\n"})
+print("installed")
+"""
+
+
+def test_adopt_an_environment_installed_by_installer_while_its_tool_runs(
+    wine: Wine,
+    windows_shimgen: WindowsShimgen,
+    windows_python: Path,
+    probe_exe: Path,
+    tmp_path: Path,
+    wait_until,
+) -> None:
+    v1, v2 = (seed_wheel(tmp_path / f"wheels-{v}", v, probe_exe) for v in ("1.0", "2.0"))
+    prefix = windows_env(tmp_path / "installer", windows_python)
+    result = windows_shimgen.python_code(INSTALLER_INSTALL, windows_path(prefix), windows_path(v1))
+    assert result.stdout == "installed\n", result.stderr
+    tool, tooly = prefix / "Scripts" / "tool.exe", prefix / "Scripts" / "tooly.exe"
+    assert tool.read_bytes() == probe_exe.read_bytes()  # the real program, as pip would leave it
+    assert wine.run(tooly).stdout == "tooly 1.0\n"  # installer's own (distlib-style) launcher
+
+    # Adopting works while the pip-installed program runs (it is renamed aside, never overwritten).
+    marker = tmp_path / "original-running"
+    original = wine.start(tool, "mark", windows_path(marker), "3000")
+    try:
+        assert wait_until(marker.exists)
+        result = windows_shimgen.cli("adopt", "--prefix", windows_path(prefix))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "adopted tooly 1.0:" in result.stdout and "tool.exe: native program" in result.stdout
+        assert "tooly.exe: distlib launcher running tooly:main" in result.stdout
+        assert "left alone (owned by no distribution): python.exe" in result.stdout
+    finally:
+        out, _ = original.communicate(timeout=60)
+    assert original.returncode == 0 and out == "v1.0\n"
+    assert wine.run(tool, "sibling", "version.txt").stdout == "v1.0\n"  # now through a launcher
+    assert wine.run(tooly).stdout == "tooly 1.0\n"
+    assert "nothing to adopt" in windows_shimgen.cli("adopt", "--prefix", windows_path(prefix)).stdout
+
+    # The next upgrade is the one pip could not do: v1 runs (through its launcher) while v2 installs.
+    marker = tmp_path / "v1-running"
+    running = wine.start(tool, "mark", windows_path(marker), "20000")
+    try:
+        assert wait_until(marker.exists)
+        result = windows_shimgen.cli("install", "--prefix", windows_path(prefix), windows_path(v2))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert wine.run(tool, "sibling", "version.txt").stdout == "v2.0\n"
+        assert wine.run(tooly).stdout == "tooly 2.0\n"
+    finally:
+        out, _ = running.communicate(timeout=60)
+    assert running.returncode == 0 and out == "v1.0\n"
+    result = windows_shimgen.cli("uninstall", "--prefix", windows_path(prefix), "tooly")
+    assert result.returncode == 0, result.stderr
+    result = windows_shimgen.cli("gc", "--prefix", windows_path(prefix), "--keep", "0")
+    assert result.returncode == 0, result.stderr
+    assert [
+        p for p in prefix.rglob("*") if "tooly" in p.name.lower() or p.name in ("tool.exe", "version.txt")
+    ] == []
+    assert windows_shimgen.cli("doctor", "--prefix", windows_path(prefix)).returncode == 0
