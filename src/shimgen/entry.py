@@ -14,6 +14,7 @@ that GC removes). Once in place, an entry is never modified.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -89,7 +90,7 @@ class Manifest:
     files: tuple[FileRecord, ...]
     commands: tuple[Command, ...]
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         body = {
             "dist": self.dist,

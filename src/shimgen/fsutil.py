@@ -101,12 +101,13 @@ def make_dirs(path: Path) -> None:
         fsync_directory(folder.parent)
 
 
-def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
+def atomic_write(path: Path, data: bytes, *, executable: bool = False, sync_directory: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file, fsync and an atomic rename.
 
     The temporary file lives in the destination folder so the rename never
     crosses a volume. If anything fails, the temporary file is removed and the
-    old ``path`` is untouched.
+    old ``path`` is untouched. ``sync_directory=False`` leaves the folder's
+    fsync to a caller that renames many files into it and then syncs it once.
     """
     path = Path(path)
     make_dirs(path.parent)
@@ -117,7 +118,8 @@ def atomic_write(path: Path, data: bytes, *, executable: bool = False) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    fsync_directory(path.parent)
+    if sync_directory:
+        fsync_directory(path.parent)
 
 
 def write_temporary(folder: Path, name: str, data: bytes, *, executable: bool = False) -> Path:

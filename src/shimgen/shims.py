@@ -57,9 +57,16 @@ class WindowsShims:
         return ShimState.STALE if _is_shimgen_launcher(data) else ShimState.FOREIGN
 
     def write(
-        self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
+        self,
+        command: str,
+        record: LinkRecord,
+        gui: bool,
+        trash: Path,
+        *,
+        take_over: bool = False,
+        sync: bool = True,
     ) -> bool:
-        """Make the shim right; True if anything changed.
+        """Make the shim right; True if anything changed. ``sync=False``: the caller fsyncs the folder.
 
         A foreign file in the way is an error, unless ``take_over`` (adopt):
         then it is replaced like a stale launcher, renamed aside if running.
@@ -73,7 +80,7 @@ class WindowsShims:
         fsutil.make_dirs(self.folder)
         data = launcher_bytes(self.arch, gui)
         if state is ShimState.MISSING:
-            fsutil.atomic_write(path, data, executable=True)
+            fsutil.atomic_write(path, data, executable=True, sync_directory=sync)
             return True
         # Swap in a new file by renaming over the old name: atomic, and the old
         # file's bytes are never touched. Windows refuses that while the old
@@ -87,7 +94,8 @@ class WindowsShims:
         except PermissionError:
             fsutil.move_aside(path, trash)
             fsutil.replace(new, path)
-        fsutil.fsync_directory(self.folder)
+        if sync:
+            fsutil.fsync_directory(self.folder)
         return True
 
     def remove(self, command: str, trash: Path) -> bool:
@@ -140,7 +148,14 @@ class PosixShims:
         return ShimState.STALE
 
     def write(
-        self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
+        self,
+        command: str,
+        record: LinkRecord,
+        gui: bool,
+        trash: Path,
+        *,
+        take_over: bool = False,
+        sync: bool = True,
     ) -> bool:
         state = self.state(command, record, gui)
         if state is ShimState.OK:
@@ -157,7 +172,8 @@ class PosixShims:
             if os.path.lexists(temporary):
                 os.unlink(temporary)
             raise
-        fsutil.fsync_directory(self.folder)
+        if sync:
+            fsutil.fsync_directory(self.folder)
         return True
 
     def remove(self, command: str, trash: Path) -> bool:

@@ -545,17 +545,26 @@ class Store:
             entry_path = entry_relative_path(dist, state.current)
             desired = {c.name: c for c in manifest.commands}
         shims = self.shims()
-        changed = []
+        changed: list[str] = []
         links = self.read_links()
-        for name, command in desired.items():
-            record = command.link_record(entry_path)
+        # All link records first, then all shims: each folder is fsynced once per phase, so the
+        # order holds across a power cut too, and a hundred commands do not cost two hundred fsyncs.
+        records = {name: command.link_record(entry_path) for name, command in desired.items()}
+        for name, record in records.items():
             if links.get(name) != record:
-                fsutil.atomic_write(self.links_dir / name, record.to_bytes())
+                fsutil.atomic_write(self.links_dir / name, record.to_bytes(), sync_directory=False)
                 changed.append(name)
-            if shims.write(name, record, command.gui, self.trash_dir, take_over=name in take_over) and (
-                name not in changed
-            ):
-                changed.append(name)
+        if changed:
+            fsutil.fsync_directory(self.links_dir)
+        wrote_shims = False
+        for name, command in desired.items():
+            taken = name in take_over
+            if shims.write(name, records[name], command.gui, self.trash_dir, take_over=taken, sync=False):
+                wrote_shims = True
+                if name not in changed:
+                    changed.append(name)
+        if wrote_shims:
+            fsutil.fsync_directory(shims.folder)
         kept_links = [self.links_dir / name for name in desired]
         for name, existing in links.items():
             if not isinstance(existing, LinkRecord) or name in desired:

@@ -1,0 +1,88 @@
+"""Install throughput: one wheel with N console_scripts, through shimgen and through plain installers.
+
+Each round installs the same wheel into a fresh prefix three ways, interleaved:
+``shimgen install`` (store entry, launchers or symlinks, true RECORD), pypa/installer's
+``SchemeDictionaryDestination`` (what ``python -m installer`` does), and distlib's
+``Wheel.install`` with its stock ``ScriptMaker``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from shimgen.install import install_wheel
+from shimgen.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.wheels import build_wheel  # noqa: E402
+
+
+def make_wheel(folder: Path, entry_points: int) -> Path:
+    files = {f"bench/mod{i}.py": f"def main():\n    return {i}\n".encode() for i in range(10)}
+    files["bench/__init__.py"] = b""
+    points = "".join(f"cmd{i} = bench.mod{i % 10}:main\n" for i in range(entry_points))
+    return build_wheel(folder, "bench", "1.0", files, entry_points="[console_scripts]\n" + points)
+
+
+def _scheme(prefix: Path, windows: bool) -> dict[str, str]:
+    site = prefix / ("Lib/site-packages" if windows else "lib/python3/site-packages")
+    scripts = prefix / ("Scripts" if windows else "bin")
+    return {
+        "prefix": str(prefix),
+        "purelib": str(site),
+        "platlib": str(site),
+        "scripts": str(scripts),
+        "headers": str(prefix / "include"),
+        "data": str(prefix),
+    }
+
+
+def with_shimgen(wheel: Path, prefix: Path, windows: bool) -> None:
+    install_wheel(Store(prefix), wheel, platform="win_amd64" if windows else None)
+
+
+def with_installer(wheel: Path, prefix: Path, windows: bool) -> None:
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+
+    scheme = {k: v for k, v in _scheme(prefix, windows).items() if k != "prefix"}
+    python = str(prefix / ("Scripts/python.exe" if windows else "bin/python"))
+    destination = SchemeDictionaryDestination(scheme, python, "win-amd64" if windows else "posix")
+    with WheelFile.open(wheel) as source:
+        install(source, destination, {"INSTALLER": b"installer\n"})
+
+
+def with_distlib(wheel: Path, prefix: Path, windows: bool) -> None:
+    from distlib.scripts import ScriptMaker
+    from distlib.wheel import Wheel
+
+    paths = _scheme(prefix, windows)
+    Path(paths["scripts"]).mkdir(parents=True, exist_ok=True)
+    Wheel(str(wheel)).install(paths, ScriptMaker(None, None))
+
+
+TOOLS = {"shimgen install": with_shimgen, "pypa/installer": with_installer, "distlib Wheel.install": with_distlib}
+
+
+def measure(entry_points: int, rounds: int, windows: bool) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {name: [] for name in TOOLS}
+    with tempfile.TemporaryDirectory(prefix="shimgen-bench-") as scratch:
+        root = Path(scratch)
+        wheel = make_wheel(root, entry_points)
+        for round_number in range(rounds):
+            for name, tool in TOOLS.items():
+                prefix = root / f"{round_number}-{name.split()[0].replace('/', '-')}"
+                prefix.mkdir()
+                if windows:
+                    (prefix / "Scripts").mkdir()
+                started = time.perf_counter()
+                tool(wheel, prefix, windows)
+                timings[name].append(time.perf_counter() - started)
+                shutil.rmtree(prefix)
+    return timings
