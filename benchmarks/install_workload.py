@@ -67,7 +67,11 @@ def with_distlib(wheel: Path, prefix: Path, windows: bool) -> None:
     Wheel(str(wheel)).install(paths, ScriptMaker(None, None))
 
 
-TOOLS = {"shimgen install": with_shimgen, "pypa/installer": with_installer, "distlib Wheel.install": with_distlib}
+TOOLS = {
+    "shimgen install": with_shimgen,
+    "pypa/installer": with_installer,
+    "distlib Wheel.install": with_distlib,
+}
 
 
 def measure(entry_points: int, rounds: int, windows: bool) -> dict[str, list[float]]:

@@ -23,6 +23,13 @@ def test_benchmarks_run_quick(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "median" not in line]
-    wheres = {row.split(" | ")[0].strip("| ") for row in rows}
+    switch = [row for row in rows if row.count("|") == 8]
+    install = [row for row in rows if row.count("|") == 9]
+    wheres = {row.split(" | ")[0].strip("| ") for row in switch}
     assert wheres == {"Linux, POSIX layout", "Linux, Windows layout", "Wine, Windows CPython"}
-    assert len(rows) == 18 and all(row.count("|") == 8 for row in rows)
+    assert len(switch) == 18 and len(install) == 12 and len(rows) == 30
+    assert {row.split(" | ")[1] for row in install} == {
+        "shimgen install",
+        "pypa/installer",
+        "distlib Wheel.install",
+    }
