@@ -92,7 +92,7 @@ def install_rows(quick: bool) -> list[list[str]]:
                         str(entry_points),
                         ms(median),
                         f"{ms(low)}-{ms(high)}",
-                        f"{median / entry_points * 1000:.0f}",
+                        f"{median / entry_points * 1000:.2f}",
                         f"{median / reference:.2f}x",
                         str(rounds),
                     ]
