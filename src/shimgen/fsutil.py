@@ -199,6 +199,27 @@ def move_aside(path: Path, trash: Path) -> Path:
     return destination
 
 
+def swap_in(temporary: Path, destination: Path, trash: Path) -> None:
+    """Rename ``temporary`` over ``destination``, even if ``destination`` is a running image.
+
+    A rename over the old name is atomic and never touches the old file's
+    bytes. Windows refuses it while the old file is running or mapped; then
+    the old file is renamed aside into ``trash`` (the one thing Windows allows
+    on a running image) and the new one takes its name. ``temporary`` is
+    removed if the swap fails.
+    """
+    try:
+        try:
+            os.replace(temporary, destination)
+        except PermissionError:
+            move_aside(destination, trash)
+            replace(temporary, destination)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def in_use(path: Path) -> bool:
     """Whether a file under ``path`` is open as a running image (Windows); always False on POSIX.
 

@@ -373,16 +373,7 @@ def _write_library_file(destination: Path, data: bytes, trash: Path, *, executab
     """Write through a temporary file; if Windows refuses to replace a mapped file, rename it aside first."""
     fsutil.make_dirs(destination.parent)
     temporary = fsutil.write_temporary(destination.parent, destination.name, data, executable=executable)
-    try:
-        try:
-            os.replace(temporary, destination)
-        except PermissionError:
-            fsutil.move_aside(destination, trash)
-            fsutil.replace(temporary, destination)
-    except BaseException:
-        if temporary.exists():
-            os.unlink(temporary)
-        raise
+    fsutil.swap_in(temporary, destination, trash)
 
 
 def _move_old_scripts_aside(

@@ -89,11 +89,7 @@ class WindowsShims:
         # its place. A crash between those two renames leaves the command
         # without a launcher for 'shimgen doctor --fix' to restore.
         new = fsutil.write_temporary(self.folder, path.name, data, executable=True)
-        try:
-            os.replace(new, path)
-        except PermissionError:
-            fsutil.move_aside(path, trash)
-            fsutil.replace(new, path)
+        fsutil.swap_in(new, path, trash)
         if sync:
             fsutil.fsync_directory(self.folder)
         return True
