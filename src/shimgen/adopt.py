@@ -26,8 +26,18 @@ from shimgen.entry import Command, EntryFile
 from shimgen.entrypoints import EntryPoint, from_entry_points_txt
 from shimgen.errors import ShimgenError
 from shimgen.foreign import ForeignLauncher, decode
-from shimgen.install import Installed, Scheme, entry_point_script, managed_files, platform_layout, scheme_for
+from shimgen.install import (
+    Installed,
+    Scheme,
+    entry_point_script,
+    installed_versions,
+    managed_files,
+    platform_layout,
+    record_text,
+    scheme_for,
+)
 from shimgen.launcher import FileKind, identify
+from shimgen.names import normalize_dist
 from shimgen.store import Store
 
 _NATIVE_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")  # ELF, Mach-O 64, fat Mach-O
@@ -149,8 +159,6 @@ def _is_shimgen(data: bytes) -> bool:
 
 
 def _owners(scheme: Scheme) -> dict[Path, Installed]:
-    from shimgen.install import installed_versions
-
     owners: dict[Path, Installed] = {}
     names = (
         {p.name[: -len(".dist-info")].rpartition("-")[0] for p in scheme.lib.glob("*.dist-info")}
@@ -159,18 +167,12 @@ def _owners(scheme: Scheme) -> dict[Path, Installed]:
     )
     for name in sorted(names):
         try:
-            for installed in installed_versions(scheme, _normalized(name)):
+            for installed in installed_versions(scheme, normalize_dist(name)):
                 for path in installed.files:
                     owners.setdefault(path, installed)
         except ShimgenError:
             continue
     return owners
-
-
-def _normalized(name: str) -> str:
-    from shimgen.names import normalize_dist
-
-    return normalize_dist(name)
 
 
 def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -> AdoptReport:
@@ -202,8 +204,6 @@ def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -
 
 def _rewrite_record(store: Store, scheme: Scheme, installed: Installed, dropped: set[Path]) -> None:
     """Keep the rows of files still there, drop what adoption replaced, add what the store holds now."""
-    from shimgen.install import record_text
-
     record = installed.dist_info / "RECORD"
     kept = [p for p in installed.files if p not in dropped and p != record and os.path.lexists(p)]
     kept += managed_files(store, scheme, installed.dist)

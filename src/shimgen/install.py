@@ -32,7 +32,8 @@ from shimgen import fsutil
 from shimgen.entry import Command, EntryFile, entry_relative_path
 from shimgen.entrypoints import EntryPoint
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.linkrecord import check_relative_path
+from shimgen.linkrecord import LinkRecord, check_relative_path
+from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.store import POSIX, WINDOWS, Layout, Store
 from shimgen.wheelfile import WheelFile
@@ -163,8 +164,6 @@ def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Ins
 
 def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
     """Every .dist-info of ``dist`` in site-packages (more than one when an installer left old ones)."""
-    from shimgen.names import normalize_dist
-
     found: list[Installed] = []
     if not scheme.lib.is_dir():
         return found
@@ -216,8 +215,6 @@ class Installation:
     """
 
     def __init__(self, store: Store, dist: str, *, platform: str | None = None) -> None:
-        from shimgen.names import normalize_dist
-
         self.store = store
         self.dist = normalize_dist(dist)
         self.kind, self.arch = platform_layout(platform)
@@ -380,12 +377,10 @@ def _move_old_scripts_aside(
     store: Store, scheme: Scheme, previous: Installed, commands: Iterable[Command]
 ) -> None:
     """Programs a previous (non-shimgen) install put where the new launchers go: renamed into the trash."""
-    shims = store.shims() if store.initialized else None
+    ours = set(store.shims().present().values()) if store.initialized else set()
     for command in commands:
         path = scheme.scripts / (f"{command.name}.exe" if scheme.windows else command.name)
-        if path in previous.files and os.path.lexists(path):
-            if shims is not None and path in shims.present().values():
-                continue
+        if path in previous.files and os.path.lexists(path) and path not in ours:
             fsutil.move_aside(path, store.trash_dir)
 
 
@@ -423,12 +418,10 @@ def _remove_old_files(
     store: Store, scheme: Scheme, previous: Installed, keep: set[Path], dist_info: Path
 ) -> None:
     """Delete what the previous version installed and this one did not; never the store's own files."""
-    shimgen_root = store.root
+    launchers = set(store.shims().present().values())  # the store removes these with their commands
     for path in previous.files:
-        if path in keep or shimgen_root in path.parents:
+        if path in keep or store.root in path.parents or path in launchers:
             continue
-        if path.parent == scheme.scripts and path in store.shims().present().values():
-            continue  # a launcher: the store removes it with its command
         if os.path.lexists(path):
             _remove_file(path, store.trash_dir)
     if previous.dist_info != dist_info:
@@ -454,8 +447,6 @@ def _remove_empty(folder: Path, stop: Path | None = None) -> None:
 
 def uninstall(store: Store, dist: str) -> Installed:
     """Remove an installed distribution: its files, its commands; its store entries are left for GC."""
-    from shimgen.names import normalize_dist
-
     dist = normalize_dist(dist)
     layout = (
         store.layout()
@@ -484,8 +475,6 @@ def uninstall(store: Store, dist: str) -> Installed:
 
 
 def _owns_commands(store: Store, dist: str) -> bool:
-    from shimgen.linkrecord import LinkRecord
-
     return any(
         isinstance(r, LinkRecord) and (store.owner(r) or ("",))[0] == dist
         for r in store.read_links().values()

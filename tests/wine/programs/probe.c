@@ -43,6 +43,21 @@ static DWORD number(const WCHAR *s) {
 
 static int same(const WCHAR *a, const WCHAR *b) { while (*a && *a == *b) { a++; b++; } return *a == *b; }
 
+/* Copy the file NAME next to our own .exe to stdout; FALSE if it is missing. */
+static BOOL print_sibling(const WCHAR *name) {
+    static WCHAR path[MAX_PATH * 2];
+    static char bytes[4096];
+    DWORD n = GetModuleFileNameW(NULL, path, MAX_PATH), size = 0, done;
+    while (n && path[n - 1] != '\\') n--;
+    lstrcpyW(path + n, name);
+    HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    ReadFile(file, bytes, sizeof bytes, &size, NULL);
+    CloseHandle(file);
+    WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), bytes, size, &done, NULL);
+    return TRUE;
+}
+
 /* Start APP with COMMAND, wait; its exit code, or 0xDEAD0000 | the error if it could not start. */
 static DWORD launch(const WCHAR *app, WCHAR *command) {
     STARTUPINFOW startup = {sizeof startup};
@@ -128,19 +143,7 @@ void WINAPI probe_main(void) {
         print(line);
         ExitProcess(0);
     }
-    if (same(argv[1], L"sibling") && argc > 2) {
-        static WCHAR path[MAX_PATH * 2];
-        static char bytes[4096];
-        DWORD n = GetModuleFileNameW(NULL, path, MAX_PATH), size = 0, done;
-        while (n && path[n - 1] != '\\') n--;
-        lstrcpyW(path + n, argv[2]);
-        HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
-        if (file == INVALID_HANDLE_VALUE) ExitProcess(104);
-        ReadFile(file, bytes, sizeof bytes, &size, NULL);
-        CloseHandle(file);
-        WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), bytes, size, &done, NULL);
-        ExitProcess(0);
-    }
+    if (same(argv[1], L"sibling") && argc > 2) ExitProcess(print_sibling(argv[2]) ? 0 : 104);
     if (same(argv[1], L"loop") && argc > 4) {
         static WCHAR command[MAX_PATH * 4], line[128];
         DWORD count = number(argv[2]), failures = 0, first_failure = 0, retried = 0;
@@ -170,20 +173,9 @@ void WINAPI probe_main(void) {
         ExitProcess(0);
     }
     if (same(argv[1], L"mark") && argc > 3) {
-        static WCHAR path[MAX_PATH * 2];
-        static char bytes[256];
-        DWORD n, size = 0, done;
         CloseHandle(CreateFileW(argv[2], GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL));
         Sleep(number(argv[3]));
-        n = GetModuleFileNameW(NULL, path, MAX_PATH);
-        while (n && path[n - 1] != '\\') n--;
-        lstrcpyW(path + n, L"version.txt");
-        HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
-        if (file == INVALID_HANDLE_VALUE) ExitProcess(104);
-        ReadFile(file, bytes, sizeof bytes, &size, NULL);
-        CloseHandle(file);
-        WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), bytes, size, &done, NULL);
-        ExitProcess(0);
+        ExitProcess(print_sibling(L"version.txt") ? 0 : 104);
     }
     ExitProcess(102);
 }
