@@ -3,8 +3,6 @@ Windows environment prepared from Linux (--platform win_amd64)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import subprocess
 import sys
@@ -17,7 +15,7 @@ from shimgen import stub_bytes
 from shimgen.cli import main
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
-from tests.wheels import build_wheel, record_hash
+from tests.wheels import assert_record_is_true, build_wheel, record_hash, record_rows
 
 ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
 
@@ -65,10 +63,6 @@ def pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def record_rows(dist_info: Path) -> dict[str, list[str]]:
-    return {row[0]: row for row in csv.reader(io.StringIO((dist_info / "RECORD").read_text()))}
-
-
 def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path) -> None:
     native = b"#!python\nprint('native script')\n"
     v1 = tooly_wheel(tmp_path / "w1", "1.0", native=native, extra_module=True)
@@ -92,12 +86,7 @@ def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path
     assert not (site / "tooly" / "old_only.py").exists() and not (site / "tooly-1.0.dist-info").exists()
     dist_info = site / "tooly-2.0.dist-info"
     assert (dist_info / "INSTALLER").read_text() == "shimgen\n"
-    rows = record_rows(dist_info)
-    for relative, row in rows.items():  # RECORD is true: every file, its hash and size
-        path = Path(os.path.normpath(site / relative))
-        assert path.exists() or path.is_symlink(), relative
-        if row[1]:
-            assert row[1] == record_hash(path.read_bytes()) and int(row[2]) == path.stat().st_size, relative
+    rows = assert_record_is_true(dist_info)
     assert "../../../bin/tooly" in rows and any("/.shimgen/store/tooly/2.0-" in r for r in rows)
     assert "../../../.shimgen/links/tooly" in rows and "../../../.shimgen/dists/tooly.json" in rows
 
@@ -200,11 +189,7 @@ def test_pypa_installer_destination(tmp_path: Path, venv: Path) -> None:
     assert (dist_info / "INSTALLER").read_text() == "shimgen\n" and not (
         site / "tooly-1.0.dist-info"
     ).exists()
-    for relative, row in record_rows(dist_info).items():
-        path = Path(os.path.normpath(site / relative))
-        assert path.exists() or path.is_symlink(), relative
-        if row[1]:
-            assert row[1] == record_hash(path.read_bytes()), relative
+    assert_record_is_true(dist_info)
     assert pip(venv, "uninstall", "-y", "tooly").returncode == 0 and not os.path.lexists(tooly)
 
 
@@ -247,13 +232,8 @@ def test_distlib_wheel_install_with_the_shimgen_script_maker(tmp_path: Path, ven
             == "native\n"
         )
     dist_info = site / "tooly-2.0.dist-info"
-    rows = record_rows(dist_info)
+    rows = assert_record_is_true(dist_info)
     assert "../../../bin/tooly" in rows and "tooly/__init__.py" in rows  # RECORD lists the launchers too
-    for relative, row in rows.items():
-        path = Path(os.path.normpath(site / relative))
-        assert path.exists() or path.is_symlink(), relative
-        if row[1]:
-            assert row[1] == record_hash(path.read_bytes()), relative
     assert pip(venv, "uninstall", "-y", "tooly").returncode == 0 and not os.path.lexists(
         venv / "bin" / "tooly"
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
+import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +14,25 @@ from pathlib import Path
 
 def record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def record_rows(dist_info: Path) -> dict[str, list[str]]:
+    """RECORD's rows by path (the csv module, as pip reads it)."""
+    text = (dist_info / "RECORD").read_text(encoding="utf-8")
+    return {row[0]: row for row in csv.reader(io.StringIO(text))}
+
+
+def assert_record_is_true(dist_info: Path) -> dict[str, list[str]]:
+    """Every file RECORD lists exists, with the hash and size it says; returns the rows."""
+    rows = record_rows(dist_info)
+    site = dist_info.parent
+    for relative, row in rows.items():
+        path = Path(os.path.normpath(site / relative))
+        assert path.exists() or path.is_symlink(), (dist_info.name, relative)
+        if row[1]:
+            data = path.read_bytes()
+            assert (row[1], int(row[2])) == (record_hash(data), len(data)), (dist_info.name, relative)
+    return rows
 
 
 def build_wheel(

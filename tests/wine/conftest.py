@@ -44,10 +44,17 @@ def windows_path(path: Path) -> str:
     return "Z:" + str(path).replace("/", "\\")
 
 
+_NO_STDIO: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+
 @dataclass
 class Wine:
     prefix: Path
     env: dict[str, str] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Stop the session's wineserver and every Windows program still running in it."""
+        subprocess.run(["wineserver", "-k"], env=self.env, check=False, timeout=60, **_NO_STDIO)
 
     def run(
         self,
@@ -69,20 +76,28 @@ class Wine:
             **kwargs,
         )
 
-    def start(self, program: Path, *args: str, **kwargs) -> subprocess.Popen[str]:
+    def start(
+        self, program: Path, *args: str, extra_env: dict[str, str] | None = None, **kwargs
+    ) -> subprocess.Popen[str]:
         kwargs.setdefault("stdin", subprocess.DEVNULL)
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
         return subprocess.Popen(
-            [*WINE, str(program), *args], env=self.env, encoding="utf-8", errors="replace", **kwargs
+            [*WINE, str(program), *args],
+            env={**self.env, **(extra_env or {})},
+            encoding="utf-8",
+            errors="replace",
+            **kwargs,
         )
 
 
 @pytest.fixture(scope="session")
-def wine() -> Wine:
+def wine() -> Iterator[Wine]:
     if shutil.which("wine") is None:
         pytest.fail("wine is not installed: run ./dev test, which installs Debian's wine", pytrace=False)
-    return make_wine()
+    wine = make_wine()
+    yield wine
+    wine.stop()
 
 
 def make_wine() -> Wine:
@@ -102,16 +117,13 @@ def make_wine() -> Wine:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineboot", "--init"], env=env, check=True, timeout=300, capture_output=True)
         subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
-    # Keep one wineserver up for a minute after the last program: by default it exits after 3 s,
-    # and a program starting at that moment fails with "recvmsg: Connection reset by peer".
-    subprocess.run(
-        ["wineserver", "-p60"],
-        env=env,
-        check=False,
-        timeout=60,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # One wineserver for the whole session. By default it exits 3 s after its last program, and a
+    # program starting at that moment fails with "recvmsg: Connection reset by peer".
+    subprocess.run(["wineserver", "-p"], env=env, check=True, timeout=60, **_NO_STDIO)
+    # Wine's background services (services.exe, winedevice.exe, ...) start with the first program and
+    # inherit its stdout and stderr. Start them here with none, or the first test's output pipe stays
+    # open until the wineserver exits and reading it takes a minute.
+    subprocess.run([*WINE, "cmd", "/c", "exit"], env=env, check=True, timeout=300, **_NO_STDIO)
     return Wine(prefix, env)
 
 
@@ -278,12 +290,17 @@ def make_windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
 
 
 @pytest.fixture(scope="session")
-def ruff_exe() -> Path:
-    """ruff.exe from ruff's win_amd64 wheel on PyPI: a real Rust-built Windows tool."""
+def ruff_wheel() -> Path:
+    """ruff's win_amd64 wheel from PyPI: a real wheel carrying a Rust-built Windows tool."""
+    return next(_pip_download(RUFF, "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl"))
+
+
+@pytest.fixture(scope="session")
+def ruff_exe(ruff_wheel: Path) -> Path:
+    """ruff.exe out of ruff's wheel."""
     folder = CACHE / RUFF.replace("==", "-")
     if not (folder / "ruff.exe").exists():
-        wheel = next(_pip_download(RUFF, "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl"))
-        with zipfile.ZipFile(wheel) as archive:
+        with zipfile.ZipFile(ruff_wheel) as archive:
             member = next(n for n in archive.namelist() if n.endswith("/scripts/ruff.exe"))
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "ruff.exe.tmp").write_bytes(archive.read(member))

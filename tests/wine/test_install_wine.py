@@ -11,11 +11,13 @@ nothing behind once it has exited.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.wheels import build_wheel
+from tests.wheels import assert_record_is_true, build_wheel, record_hash
 from tests.wine.conftest import WindowsShimgen, Wine, windows_path
 
 pytestmark = pytest.mark.wine
@@ -212,4 +214,63 @@ def test_adopt_an_environment_installed_by_installer_while_its_tool_runs(
     assert [
         p for p in prefix.rglob("*") if "tooly" in p.name.lower() or p.name in ("tool.exe", "version.txt")
     ] == []
+    assert windows_shimgen.cli("doctor", "--prefix", windows_path(prefix)).returncode == 0
+
+
+def test_adopt_a_real_pypi_wheel_ruff_installed_by_installer_while_ruff_runs(
+    wine: Wine,
+    windows_shimgen: WindowsShimgen,
+    windows_python: Path,
+    ruff_wheel: Path,
+    prng_dll: Path,
+    tmp_path: Path,
+) -> None:
+    """ruff's real win_amd64 wheel: installed by pypa/installer, adopted while ruff runs, then removed."""
+    prefix = windows_env(tmp_path / "ruff", windows_python)
+    result = windows_shimgen.python_code(INSTALLER_INSTALL, windows_path(prefix), windows_path(ruff_wheel))
+    assert result.stdout == "installed\n", result.stderr
+    ruff = prefix / "Scripts" / "ruff.exe"
+    real_ruff = ruff.read_bytes()
+    prng = {"WINEPATH": windows_path(prng_dll.parent)}  # test-only: Wine 8 lacks ProcessPrng
+
+    def start_ruff() -> subprocess.Popen[str]:
+        """ruff checking a file it reads from stdin: it runs until stdin closes."""
+        check = ("check", "--no-cache", "--stdin-filename", "x.py", "-")
+        running = wine.start(ruff, *check, extra_env=prng, stdin=subprocess.PIPE)
+        time.sleep(2)
+        assert running.poll() is None, running.communicate()
+        return running
+
+    def finish(running: subprocess.Popen[str]) -> None:
+        out, err = running.communicate("import os\n", timeout=120)
+        assert running.returncode == 1 and "F401" in out, out + err  # the ruff that started, still right
+
+    running = start_ruff()
+    try:
+        result = windows_shimgen.cli("adopt", "--prefix", windows_path(prefix))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "adopted ruff 0.17.6:" in result.stdout and "ruff.exe: native program" in result.stdout
+    finally:
+        finish(running)
+    launcher = ruff.read_bytes()
+    assert len(launcher) < 16384 and launcher != real_ruff
+    (entry,) = (prefix / ".shimgen" / "store" / "ruff").iterdir()
+    assert (entry / "ruff.exe").read_bytes() == real_ruff
+    result = wine.run(ruff, "--version", extra_env=prng)
+    assert (result.returncode, result.stdout) == (0, "ruff 0.17.6\n"), result.stderr
+    rows = assert_record_is_true(next((prefix / "Lib" / "site-packages").glob("ruff-*.dist-info")))
+    assert rows["../../Scripts/ruff.exe"][1] == record_hash(launcher)
+    assert "nothing to adopt" in windows_shimgen.cli("adopt", "--prefix", windows_path(prefix)).stdout
+    assert windows_shimgen.cli("doctor", "--prefix", windows_path(prefix)).returncode == 0
+
+    running = start_ruff()  # now through shimgen's launcher
+    try:
+        result = windows_shimgen.cli("uninstall", "--prefix", windows_path(prefix), "ruff")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert not ruff.exists()
+    finally:
+        finish(running)
+    result = windows_shimgen.cli("gc", "--prefix", windows_path(prefix), "--keep", "0")
+    assert result.returncode == 0, result.stderr
+    assert [p for p in prefix.rglob("*") if "ruff" in p.name.lower()] == []
     assert windows_shimgen.cli("doctor", "--prefix", windows_path(prefix)).returncode == 0
