@@ -108,14 +108,10 @@ def _native(layout: str, payload: int, rounds: int) -> dict[str, list[float]]:
 def _wine(layout: str, payload: int, rounds: int) -> dict[str, list[float]]:
     from tests.wine.conftest import ensure_windows_python, make_windows_shimgen, make_wine, windows_path
 
-    wine = make_wine()
-    shimgen = make_windows_shimgen(wine, ensure_windows_python())
+    shimgen = make_windows_shimgen(make_wine(linger=30), ensure_windows_python())
     code = (ROOT / "benchmarks" / "switch_workload.py").read_text()
     with tempfile.TemporaryDirectory(prefix="shimgen-bench-") as scratch:
-        try:
-            result = shimgen.python_code(code, windows_path(Path(scratch)), layout, str(payload), str(rounds))
-        finally:
-            wine.stop()
+        result = shimgen.python_code(code, windows_path(Path(scratch)), layout, str(payload), str(rounds))
     if result.returncode != 0:
         raise SystemExit(f"the Windows CPython workload failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])

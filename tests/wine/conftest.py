@@ -100,8 +100,11 @@ def wine() -> Iterator[Wine]:
     wine.stop()
 
 
-def make_wine() -> Wine:
-    """The cached Wine prefix (made on first use, about 10 s)."""
+def make_wine(linger: int | None = None) -> Wine:
+    """The cached Wine prefix (made on first use, about 10 s) and its wineserver, started.
+
+    The wineserver stays up until ``Wine.stop()``, or ``linger`` seconds after its last program.
+    """
     prefix = CACHE / "wineprefix"
     env = {
         **os.environ,
@@ -119,7 +122,8 @@ def make_wine() -> Wine:
         subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
     # One wineserver for the whole session. By default it exits 3 s after its last program, and a
     # program starting at that moment fails with "recvmsg: Connection reset by peer".
-    subprocess.run(["wineserver", "-p"], env=env, check=True, timeout=60, **_NO_STDIO)
+    persist = "-p" if linger is None else f"-p{linger}"
+    subprocess.run(["wineserver", persist], env=env, check=True, timeout=60, **_NO_STDIO)
     # Wine's background services (services.exe, winedevice.exe, ...) start with the first program and
     # inherit its stdout and stderr. Start them here with none, or the first test's output pipe stays
     # open until the wineserver exits and reading it takes a minute.
