@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from shimgen import ShimgenError
+from shimgen import ShimgenError, fsutil
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.entry import verify_entry
 from shimgen.store import native_entry
@@ -64,6 +64,13 @@ class FaultInjector:
             return original_open(path, flags, *args, **kwargs)
 
         monkeypatch.setattr(os, "open", guarded_open)
+        original_sync = fsutil.sync_filesystem
+
+        def guarded_sync(folder: Path) -> None:  # syncfs(2), called through ctypes, not os
+            self._step(f"syncfs {folder}")
+            original_sync(folder)
+
+        monkeypatch.setattr(fsutil, "sync_filesystem", guarded_sync)
 
     def _wrap(self, name: str, function: Callable[..., object]) -> Callable[..., object]:
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -197,6 +204,9 @@ CASES = [
 def test_crash_at_every_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str, scenario: Scenario, record_property
 ) -> None:
+    # Windows has no syncfs: every file is fsynced as it is written. Test that path with the Windows
+    # layout and the batched one (Linux) with the POSIX layout.
+    monkeypatch.setattr(fsutil, "DEFER_FILE_SYNC", layout == "posix" and fsutil.DEFER_FILE_SYNC)
     template = _template(tmp_path, layout, scenario)
     commands = sorted(scenario.expected)
     before = _snapshot_runs(template, commands)

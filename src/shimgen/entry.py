@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from shimgen import fsutil
@@ -90,29 +90,33 @@ class Manifest:
     files: tuple[FileRecord, ...]
     commands: tuple[Command, ...]
 
-    @functools.cached_property
-    def digest(self) -> str:
-        body = {
+    def _contents(self) -> dict[str, object]:
+        # Spelled out rather than dataclasses.asdict: that deep-copies every field, and a
+        # thousand-command entry made it a measurable part of an install.
+        return {
             "dist": self.dist,
             "version": self.version,
-            "files": [asdict(f) for f in self.files],
-            "commands": [asdict(c) for c in self.commands],
+            "files": [
+                {"path": f.path, "size": f.size, "sha256": f.sha256, "executable": f.executable}
+                for f in self.files
+            ],
+            "commands": [
+                {"name": c.name, "file": c.file, "gui": c.gui, "interpreter": c.interpreter}
+                for c in self.commands
+            ],
         }
-        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    @functools.cached_property
+    def digest(self) -> str:
+        body = json.dumps(self._contents(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
 
     @property
     def entry_name(self) -> str:
         return f"{self.version}-{self.digest[:16]}"
 
     def to_bytes(self) -> bytes:
-        body = {
-            "format": FORMAT_VERSION,
-            "dist": self.dist,
-            "version": self.version,
-            "digest": self.digest,
-            "files": [asdict(f) for f in self.files],
-            "commands": [asdict(c) for c in self.commands],
-        }
+        body = {"format": FORMAT_VERSION, "digest": self.digest, **self._contents()}
         return (json.dumps(body, indent=1, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -197,6 +201,7 @@ def build_entry(
     check_contents(files, commands)
     fsutil.make_dirs(dist_dir)
     scratch = fsutil.temporary_folder(dist_dir)
+    defer = fsutil.DEFER_FILE_SYNC  # one flush for the whole entry instead of one per file
     try:
         records = []
         for file in files:
@@ -207,12 +212,18 @@ def build_entry(
                 size, sha256 = fsutil.hash_file(destination)
             else:
                 chunks = file.source if isinstance(file.source, bytes) else _read_source(file.source)
-                size, sha256 = fsutil.create_file(destination, chunks, executable=file.executable)
+                size, sha256 = fsutil.create_file(
+                    destination, chunks, executable=file.executable, sync=not defer
+                )
             records.append(FileRecord(file.path, size, sha256, file.executable))
         manifest = Manifest(dist, version, tuple(records), tuple(commands))
-        fsutil.create_file(scratch / MANIFEST_NAME, manifest.to_bytes())
-        for folder in [*(d for d in scratch.rglob("*") if d.is_dir()), scratch]:
-            fsutil.fsync_directory(folder)  # every name in the entry is durable before it goes live
+        fsutil.create_file(scratch / MANIFEST_NAME, manifest.to_bytes(), sync=not defer)
+        # Every byte and name in the entry is durable before it goes live.
+        if defer:
+            fsutil.sync_filesystem(scratch)
+        else:
+            for folder in [*(d for d in scratch.rglob("*") if d.is_dir()), scratch]:
+                fsutil.fsync_directory(folder)
         final = dist_dir / manifest.entry_name
         if final.exists():
             if not verify_entry(final, deep=True)[1]:

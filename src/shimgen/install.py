@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from shimgen import fsutil
-from shimgen.entry import Command, EntryFile, entry_relative_path
+from shimgen.entry import Command, EntryFile, Manifest, entry_relative_path
 from shimgen.entrypoints import EntryPoint
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.linkrecord import LinkRecord, check_relative_path
@@ -221,6 +221,7 @@ class Installation:
         self.layout = store.planned_layout(self.kind, self.arch)
         self.scheme = scheme_for(store.prefix, self.layout)
         self.written: list[Path] = []
+        self._unplaced: list[tuple[Path, Path]] = []  # (temporary, destination) of library files
         self.scripts: list[EntryFile] = []
         self.entry_points: list[EntryPoint] = []
         self._lock: contextlib.AbstractContextManager[None] | None = None
@@ -232,6 +233,10 @@ class Installation:
 
     def __exit__(self, *exc_info: object) -> None:
         assert self._lock is not None
+        for temporary, _ in self._unplaced:  # an install that failed before finalize: no stray files
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        self._unplaced.clear()
         self._lock.__exit__(None, None, None)
 
     def write_file(self, scheme_key: str, path: str, data: bytes, *, executable: bool = False) -> Path | None:
@@ -241,9 +246,32 @@ class Installation:
             self.scripts.append(_rewrite_shebang(EntryFile(path, data, True), self.scheme))
             return None
         destination = self.scheme.folder(scheme_key, self.dist).joinpath(*PurePosixPath(path).parts)
-        _write_library_file(destination, data, self.store.trash_dir, executable=executable)
+        fsutil.make_dirs(destination.parent)
+        sync = not fsutil.DEFER_FILE_SYNC
+        temporary = fsutil.write_temporary(
+            destination.parent, destination.name, data, executable=executable, sync=sync
+        )
+        self._unplaced.append((temporary, destination))
         self.written.append(destination)
         return destination
+
+    def _place_library_files(self) -> None:
+        """Rename every library file written so far into place, after one flush where the OS allows it.
+
+        If Windows refuses to replace a file it keeps mapped (a loaded .pyd),
+        that file is renamed aside first (see fsutil.swap_in).
+        """
+        if self._unplaced and fsutil.DEFER_FILE_SYNC:
+            fsutil.sync_filesystem(self._unplaced[0][1].parent)
+        folders: dict[Path, None] = {}  # ordered, unique
+        unplaced, self._unplaced = self._unplaced, []
+        for index, (temporary, destination) in enumerate(unplaced):
+            self._unplaced = unplaced[index:]  # what __exit__ cleans up if this one fails
+            fsutil.swap_in(temporary, destination, self.store.trash_dir)
+            folders[destination.parent] = None
+        self._unplaced = []
+        for folder in folders:
+            fsutil.fsync_directory(folder)
 
     def add_entry_point(self, point: EntryPoint) -> None:
         self.entry_points.append(point)
@@ -273,6 +301,7 @@ class Installation:
 
     def finalize(self, version: str, dist_info: str) -> InstallResult:
         store, scheme = self.store, self.scheme
+        self._place_library_files()
         info = scheme.lib / dist_info
         # What was installed before: other versions' dist-info, or this one's before its RECORD is rewritten.
         installed = installed_versions(scheme, self.dist)
@@ -282,12 +311,14 @@ class Installation:
         files, commands = self.entry()
         for previous in earlier:
             _move_old_scripts_aside(store, scheme, previous, commands)
+        manifest = None
         if commands:
-            store.publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+            published = store.publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+            manifest = published.manifest
         elif store.initialized and store.read_state(self.dist) is not None:
             store.remove(self.dist)
         fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
-        managed = managed_files(store, scheme, self.dist) if commands else []
+        managed = managed_files(store, scheme, self.dist, manifest) if commands else []
         kept = {*self.written, info / "INSTALLER", *managed}
         fsutil.atomic_write(info / "RECORD", record_text(scheme, kept, info / "RECORD").encode())
         for previous in earlier:
@@ -366,13 +397,6 @@ def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
     return file
 
 
-def _write_library_file(destination: Path, data: bytes, trash: Path, *, executable: bool) -> None:
-    """Write through a temporary file; if Windows refuses to replace a mapped file, rename it aside first."""
-    fsutil.make_dirs(destination.parent)
-    temporary = fsutil.write_temporary(destination.parent, destination.name, data, executable=executable)
-    fsutil.swap_in(temporary, destination, trash)
-
-
 def _move_old_scripts_aside(
     store: Store, scheme: Scheme, previous: Installed, commands: Iterable[Command]
 ) -> None:
@@ -384,12 +408,17 @@ def _move_old_scripts_aside(
             fsutil.move_aside(path, store.trash_dir)
 
 
-def managed_files(store: Store, scheme: Scheme, dist: str) -> list[Path]:
-    """What the store holds for ``dist`` now: shims, link records, state file, current entry's files."""
+def managed_files(store: Store, scheme: Scheme, dist: str, current: Manifest | None = None) -> list[Path]:
+    """What the store holds for ``dist`` now: shims, link records, state file, current entry's files.
+
+    ``current`` is the current entry's manifest when the caller has just published it.
+    """
     state = store.read_state(dist)
     if state is None:
         return []
-    manifest = store.manifest(dist, state.current)
+    manifest = (
+        current if current and current.entry_name == state.current else store.manifest(dist, state.current)
+    )
     entry = store.prefix.joinpath(*entry_relative_path(dist, state.current).split("/"))
     files = [store.state_path(dist), entry / ".shimgen-entry.json"]
     files += [entry.joinpath(*PurePosixPath(f.path).parts) for f in manifest.files]
@@ -402,7 +431,7 @@ def managed_files(store: Store, scheme: Scheme, dist: str) -> list[Path]:
 def record_text(scheme: Scheme, files: Iterable[Path], record: Path) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for path in sorted(set(files)):
+    for path in sorted(set(files), key=str):
         relative = os.path.relpath(path, scheme.lib).replace(os.sep, "/")
         if path.is_symlink():
             writer.writerow([relative, "", ""])  # pip records symlinks without a hash

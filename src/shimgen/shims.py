@@ -14,6 +14,7 @@ Either way a shim shimgen did not make (a real program pip put there, say) is
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import secrets
@@ -56,42 +57,54 @@ class WindowsShims:
             return ShimState.OK
         return ShimState.STALE if _is_shimgen_launcher(data) else ShimState.FOREIGN
 
-    def write(
-        self,
-        command: str,
-        record: LinkRecord,
-        gui: bool,
-        trash: Path,
-        *,
-        take_over: bool = False,
-        sync: bool = True,
-    ) -> bool:
-        """Make the shim right; True if anything changed. ``sync=False``: the caller fsyncs the folder.
+    def prepare(
+        self, command: str, record: LinkRecord, gui: bool, *, take_over: bool = False, sync: bool = True
+    ) -> Path | None:
+        """The new launcher for ``command``, written under a temporary name; None if the shim is right.
 
         A foreign file in the way is an error, unless ``take_over`` (adopt):
         then it is replaced like a stale launcher, renamed aside if running.
+        ``sync=False`` leaves the flush to the caller (see fsutil.DEFER_FILE_SYNC).
         """
         state = self.state(command, record, gui)
         if state is ShimState.OK:
-            return False
-        path = self.path(command)
+            return None
         if state is ShimState.FOREIGN and not take_over:
-            raise foreign_shim_error(path)
+            raise foreign_shim_error(self.path(command))
         fsutil.make_dirs(self.folder)
         data = launcher_bytes(self.arch, gui)
-        if state is ShimState.MISSING:
-            fsutil.atomic_write(path, data, executable=True, sync_directory=sync)
-            return True
-        # Swap in a new file by renaming over the old name: atomic, and the old
-        # file's bytes are never touched. Windows refuses that while the old
-        # launcher is running; then rename the running one aside first (the
-        # only thing Windows allows on a running image) and put the new one in
-        # its place. A crash between those two renames leaves the command
-        # without a launcher for 'shimgen doctor --fix' to restore.
-        new = fsutil.write_temporary(self.folder, path.name, data, executable=True)
-        fsutil.swap_in(new, path, trash)
-        if sync:
-            fsutil.fsync_directory(self.folder)
+        return fsutil.write_temporary(self.folder, self.path(command).name, data, executable=True, sync=sync)
+
+    def commit(self, command: str, temporary: Path, trash: Path) -> None:
+        """Put a prepared launcher in place; the caller fsyncs the folder.
+
+        Renaming over the old name is atomic, and the old file's bytes are
+        never touched. Windows refuses that while the old launcher is running;
+        then the running one is renamed aside first (the only thing Windows
+        allows on a running image) and the new one takes its place. A crash
+        between those two renames leaves the command without a launcher for
+        'shimgen doctor --fix' to restore.
+        """
+        path = self.path(command)
+        if os.path.lexists(path):
+            fsutil.swap_in(temporary, path, trash)
+            return
+        try:
+            fsutil.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def write(
+        self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
+    ) -> bool:
+        """Make the shim right now; True if anything changed."""
+        temporary = self.prepare(command, record, gui, take_over=take_over)
+        if temporary is None:
+            return False
+        self.commit(command, temporary, trash)
+        fsutil.fsync_directory(self.folder)
         return True
 
     def remove(self, command: str, trash: Path) -> bool:
@@ -143,33 +156,42 @@ class PosixShims:
             return ShimState.OK
         return ShimState.STALE
 
-    def write(
-        self,
-        command: str,
-        record: LinkRecord,
-        gui: bool,
-        trash: Path,
-        *,
-        take_over: bool = False,
-        sync: bool = True,
-    ) -> bool:
+    def prepare(
+        self, command: str, record: LinkRecord, gui: bool, *, take_over: bool = False, sync: bool = True
+    ) -> Path | None:
+        """A new symlink for ``command`` under a temporary name; None if the shim is right.
+
+        A symlink has no data to flush: renaming it in and fsyncing the folder
+        is enough, so ``sync`` changes nothing here.
+        """
         state = self.state(command, record, gui)
         if state is ShimState.OK:
-            return False
-        path = self.path(command)
+            return None
         if state is ShimState.FOREIGN and not take_over:
-            raise foreign_shim_error(path)
+            raise foreign_shim_error(self.path(command))
         fsutil.make_dirs(self.folder)
         temporary = self.folder / f".{command}.{secrets.token_hex(4)}.tmp"
         os.symlink(self.expected_target(record), temporary)
+        return temporary
+
+    def commit(self, command: str, temporary: Path, trash: Path) -> None:
+        """Rename a prepared symlink over the command's name (atomic); the caller fsyncs the folder."""
         try:
-            fsutil.replace(temporary, path)
+            fsutil.replace(temporary, self.path(command))
         except BaseException:
             if os.path.lexists(temporary):
                 os.unlink(temporary)
             raise
-        if sync:
-            fsutil.fsync_directory(self.folder)
+
+    def write(
+        self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
+    ) -> bool:
+        """Make the shim right now; True if anything changed."""
+        temporary = self.prepare(command, record, gui, take_over=take_over)
+        if temporary is None:
+            return False
+        self.commit(command, temporary, trash)
+        fsutil.fsync_directory(self.folder)
         return True
 
     def remove(self, command: str, trash: Path) -> bool:

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import sysconfig
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +203,7 @@ class PublishResult:
     entry: Path
     previous: str | None
     created: bool
+    manifest: Manifest
 
 
 @dataclass
@@ -426,8 +427,9 @@ class Store:
             )
             if state is None or state.generations != generations:
                 fsutil.atomic_write(self.state_path(dist), DistState(dist, generations).to_bytes())
-            self.apply_state(dist, take_over)
-            return PublishResult(dist, version, self.entry_dir(dist, manifest.entry_name), previous, created)
+            self.apply_state(dist, take_over, current=manifest)
+            entry = self.entry_dir(dist, manifest.entry_name)
+            return PublishResult(dist, version, entry, previous, created, manifest)
 
     def check_publish(
         self,
@@ -530,7 +532,9 @@ class Store:
                 self.apply_state(dist)
             return owned
 
-    def apply_state(self, dist: str, take_over: Collection[str] = ()) -> list[str]:
+    def apply_state(
+        self, dist: str, take_over: Collection[str] = (), *, current: Manifest | None = None
+    ) -> list[str]:
         """Make links and shims match ``dist``'s state; return the commands changed. Hold the lock.
 
         Order matters for readers: a new or switched command gets its link record
@@ -541,30 +545,47 @@ class Store:
         desired: dict[str, Command] = {}
         entry_path = ""
         if state is not None:
-            manifest = self.manifest(dist, state.current)
+            if current is None or current.entry_name != state.current:
+                current = self.manifest(dist, state.current)  # publish passes the one it just checked
+            manifest = current
             entry_path = entry_relative_path(dist, state.current)
             desired = {c.name: c for c in manifest.commands}
         shims = self.shims()
         changed: list[str] = []
         links = self.read_links()
-        # All link records first, then all shims: each folder is fsynced once per phase, so the
-        # order holds across a power cut too, and a hundred commands do not cost two hundred fsyncs.
+        defer = fsutil.DEFER_FILE_SYNC
+        # All link records first, then all shims. Each batch is written under temporary names,
+        # flushed once (fsutil.DEFER_FILE_SYNC) or per file, then renamed in, and its folder is
+        # fsynced once: the order holds across a power cut too, and a thousand commands do not
+        # cost thousands of fsyncs.
         records = {name: command.link_record(entry_path) for name, command in desired.items()}
-        for name, record in records.items():
-            if links.get(name) != record:
-                fsutil.atomic_write(self.links_dir / name, record.to_bytes(), sync_directory=False)
-                changed.append(name)
-        if changed:
-            fsutil.fsync_directory(self.links_dir)
-        wrote_shims = False
-        for name, command in desired.items():
-            taken = name in take_over
-            if shims.write(name, records[name], command.gui, self.trash_dir, take_over=taken, sync=False):
-                wrote_shims = True
-                if name not in changed:
-                    changed.append(name)
-        if wrote_shims:
-            fsutil.fsync_directory(shims.folder)
+        stale = {name: record for name, record in records.items() if links.get(name) != record}
+        if stale:
+            fsutil.make_dirs(self.links_dir)
+            written: dict[str, Path] = {}
+            with _unlinked_on_error(written):
+                for name, record in stale.items():
+                    data = record.to_bytes()
+                    written[name] = fsutil.write_temporary(self.links_dir, name, data, sync=not defer)
+            self._commit_batch(
+                written,
+                lambda name, temporary: fsutil.replace(temporary, self.links_dir / name),
+                self.links_dir,
+            )
+            changed.extend(stale)
+        prepared: dict[str, Path] = {}
+        with _unlinked_on_error(prepared):
+            for name, command in desired.items():
+                temporary = shims.prepare(
+                    name, records[name], command.gui, take_over=name in take_over, sync=not defer
+                )
+                if temporary is not None:
+                    prepared[name] = temporary
+        if prepared:
+            self._commit_batch(
+                prepared, lambda name, temporary: shims.commit(name, temporary, self.trash_dir), shims.folder
+            )
+            changed.extend(name for name in prepared if name not in changed)
         kept_links = [self.links_dir / name for name in desired]
         for name, existing in links.items():
             if not isinstance(existing, LinkRecord) or name in desired:
@@ -577,6 +598,26 @@ class Store:
             fsutil.remove_file(self.links_dir / name)
             changed.append(name)
         return changed
+
+    @staticmethod
+    def _commit_batch(
+        temporaries: dict[str, Path], rename_in: Callable[[str, Path], None], folder: Path
+    ) -> None:
+        """Flush written temporaries (if their writer deferred it), rename each into place, fsync the folder.
+
+        On failure the temporaries not yet renamed are removed; those renamed
+        stay, each complete, and the caller's re-run (or doctor) finishes.
+        """
+        pending = dict(temporaries)
+        try:
+            if fsutil.DEFER_FILE_SYNC:
+                fsutil.sync_filesystem(folder)
+            for name, temporary in temporaries.items():
+                rename_in(name, temporary)
+                del pending[name]
+        finally:
+            _unlink_all(pending.values())
+        fsutil.fsync_directory(folder)
 
     def gc(self, keep: int = DEFAULT_KEEP) -> GcReport:
         """Delete entries nothing needs: not current, not among the ``keep`` previous, not linked.
@@ -679,6 +720,22 @@ class Store:
                 and command.name not in take_over
             ):
                 raise foreign_shim_error(shims.path(command.name))
+
+
+@contextlib.contextmanager
+def _unlinked_on_error(temporaries: dict[str, Path]) -> Iterator[None]:
+    """Remove the temporaries written so far if writing the batch fails."""
+    try:
+        yield
+    except BaseException:
+        _unlink_all(temporaries.values())
+        raise
+
+
+def _unlink_all(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:
