@@ -30,7 +30,8 @@ def make_wheel(folder: Path, entry_points: int) -> Path:
 
 
 def _scheme(prefix: Path, windows: bool) -> dict[str, str]:
-    site = prefix / ("Lib/site-packages" if windows else "lib/python3/site-packages")
+    python = f"python{sys.version_info[0]}.{sys.version_info[1]}"  # where shimgen looks in a POSIX prefix
+    site = prefix / ("Lib/site-packages" if windows else f"lib/{python}/site-packages")
     scripts = prefix / ("Scripts" if windows else "bin")
     return {
         "prefix": str(prefix),

@@ -206,5 +206,5 @@ def _rewrite_record(store: Store, scheme: Scheme, installed: Installed, dropped:
     """Keep the rows of files still there, drop what adoption replaced, add what the store holds now."""
     record = installed.dist_info / "RECORD"
     kept = [p for p in installed.files if p not in dropped and p != record and os.path.lexists(p)]
-    kept += managed_files(store, scheme, installed.dist)
-    fsutil.atomic_write(record, record_text(scheme, kept, record).encode())
+    managed = managed_files(store, scheme, installed.dist)
+    fsutil.atomic_write(record, record_text(scheme, [*kept, *managed], record, managed).encode())

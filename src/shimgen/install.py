@@ -24,7 +24,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -72,6 +72,9 @@ class Scheme:
         if key == "data":
             return self.prefix
         raise ShimgenError(f"wheel has an unknown .data folder {key!r}")
+
+
+FileDigest = tuple[str, int]  # SHA-256 (hex) and size
 
 
 def scheme_for(prefix: Path, layout: Layout) -> Scheme:
@@ -222,6 +225,7 @@ class Installation:
         self.scheme = scheme_for(store.prefix, self.layout)
         self.written: list[Path] = []
         self._unplaced: list[tuple[Path, Path]] = []  # (temporary, destination) of library files
+        self._digests: dict[Path, FileDigest | None] = {}  # of the library files, for RECORD
         self.scripts: list[EntryFile] = []
         self.entry_points: list[EntryPoint] = []
         self._lock: contextlib.AbstractContextManager[None] | None = None
@@ -252,6 +256,7 @@ class Installation:
             destination.parent, destination.name, data, executable=executable, sync=sync
         )
         self._unplaced.append((temporary, destination))
+        self._digests[destination] = hashlib.sha256(data).hexdigest(), len(data)
         self.written.append(destination)
         return destination
 
@@ -318,9 +323,11 @@ class Installation:
         elif store.initialized and store.read_state(self.dist) is not None:
             store.remove(self.dist)
         fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
-        managed = managed_files(store, scheme, self.dist, manifest) if commands else []
+        self._digests.pop(info / "INSTALLER", None)  # the wheel's own INSTALLER, if it had one, is gone
+        managed = managed_files(store, scheme, self.dist, manifest) if commands else {}
         kept = {*self.written, info / "INSTALLER", *managed}
-        fsutil.atomic_write(info / "RECORD", record_text(scheme, kept, info / "RECORD").encode())
+        known = {**self._digests, **managed}
+        fsutil.atomic_write(info / "RECORD", record_text(scheme, kept, info / "RECORD", known).encode())
         for previous in earlier:
             _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
         return InstallResult(
@@ -408,27 +415,36 @@ def _move_old_scripts_aside(
             fsutil.move_aside(path, store.trash_dir)
 
 
-def managed_files(store: Store, scheme: Scheme, dist: str, current: Manifest | None = None) -> list[Path]:
+def managed_files(
+    store: Store, scheme: Scheme, dist: str, current: Manifest | None = None
+) -> dict[Path, FileDigest | None]:
     """What the store holds for ``dist`` now: shims, link records, state file, current entry's files.
 
+    Each maps to its (sha256 hex, size) where the entry's manifest already
+    knows it, so RECORD does not read a 30 MB program back to hash it again.
     ``current`` is the current entry's manifest when the caller has just published it.
     """
     state = store.read_state(dist)
     if state is None:
-        return []
+        return {}
     manifest = (
         current if current and current.entry_name == state.current else store.manifest(dist, state.current)
     )
     entry = store.prefix.joinpath(*entry_relative_path(dist, state.current).split("/"))
-    files = [store.state_path(dist), entry / ".shimgen-entry.json"]
-    files += [entry.joinpath(*PurePosixPath(f.path).parts) for f in manifest.files]
+    files: dict[Path, FileDigest | None] = {store.state_path(dist): None, entry / ".shimgen-entry.json": None}
+    for record in manifest.files:
+        files[entry.joinpath(*PurePosixPath(record.path).parts)] = (record.sha256, record.size)
     shims = store.shims()
     for command in manifest.commands:
-        files += [store.links_dir / command.name, shims.path(command.name)]
+        files[store.links_dir / command.name] = None
+        files[shims.path(command.name)] = None
     return files
 
 
-def record_text(scheme: Scheme, files: Iterable[Path], record: Path) -> str:
+def record_text(
+    scheme: Scheme, files: Iterable[Path], record: Path, known: Mapping[Path, FileDigest | None] | None = None
+) -> str:
+    """RECORD's text for ``files``; hashes in ``known`` are trusted, the others are read and hashed."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for path in sorted(set(files), key=str):
@@ -436,9 +452,12 @@ def record_text(scheme: Scheme, files: Iterable[Path], record: Path) -> str:
         if path.is_symlink():
             writer.writerow([relative, "", ""])  # pip records symlinks without a hash
             continue
-        data = path.read_bytes()
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        writer.writerow([relative, f"sha256={digest}", len(data)])
+        digest = (known or {}).get(path)
+        if digest is None:
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest(), len(data)
+        encoded = base64.urlsafe_b64encode(bytes.fromhex(digest[0])).rstrip(b"=").decode()
+        writer.writerow([relative, f"sha256={encoded}", digest[1]])
     writer.writerow([os.path.relpath(record, scheme.lib).replace(os.sep, "/"), "", ""])
     return out.getvalue()
 
