@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import install_workload, switch_workload  # noqa: E402
+from benchmarks import install_workload, launch_workload, payload_workload, switch_workload  # noqa: E402
 
 KIB, MIB = 1024, 1024 * 1024
 
@@ -74,17 +74,21 @@ def switch_rows(quick: bool) -> list[list[str]]:
     return rows
 
 
-def install_rows(quick: bool) -> list[list[str]]:
-    """Install throughput: a wheel with N console_scripts, shimgen against plain installers."""
-    sizes = [(10, 2), (100, 2)] if quick else [(10, 7), (100, 7), (1000, 3)]
-    rows = []
+INSTALL_SIZES = {True: [(10, 2), (100, 2)], False: [(10, 7), (100, 7), (1000, 5)]}
+
+
+def install_rows(quick: bool) -> tuple[list[list[str]], list[list[str]]]:
+    """Install throughput (a wheel with N console_scripts), and how each tool's cost grows with N."""
+    rows, growth = [], []
     for windows in (False, True):
         where = "Linux, Windows layout" if windows else "Linux, POSIX venv"
-        for entry_points, rounds in sizes:
+        medians: dict[str, dict[int, float]] = {}
+        for entry_points, rounds in INSTALL_SIZES[quick]:
             timings = install_workload.measure(entry_points, rounds, windows)
             reference = statistics.median(timings["pypa/installer"])
             for tool, samples in timings.items():
                 median, low, high = summarize(samples)
+                medians.setdefault(tool, {})[entry_points] = median
                 rows.append(
                     [
                         where,
@@ -97,6 +101,32 @@ def install_rows(quick: bool) -> list[list[str]]:
                         str(rounds),
                     ]
                 )
+        sizes = [n for n, _ in INSTALL_SIZES[quick]]
+        for tool, by_size in medians.items():
+            # Marginal cost per added entry point between consecutive sizes: flat means linear.
+            steps = [(by_size[b] - by_size[a]) / (b - a) * 1000 for a, b in zip(sizes, sizes[1:])]
+            growth.append([where, tool, *(f"{step:.2f}" for step in steps)])
+    return rows, growth
+
+
+def payload_rows(quick: bool) -> list[list[str]]:
+    """A large native program: installed from a wheel, adopted, against pypa/installer and a plain copy."""
+    size, rounds = (1 * MIB, 2) if quick else (30 * MIB, 7)
+    timings = payload_workload.measure(size, rounds)
+    copy = statistics.median(timings["plain copy"])
+    rows = []
+    for operation, samples in timings.items():
+        median, low, high = summarize(samples)
+        rows.append(
+            [
+                operation,
+                size_label(size),
+                ms(median),
+                f"{ms(low)}-{ms(high)}",
+                f"{median / copy:.2f}x",
+                str(rounds),
+            ]
+        )
     return rows
 
 
@@ -125,58 +155,109 @@ def machine() -> str:
     )
 
 
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(r) + " |" for r in rows),
+    ]
+
+
+def launch_section(quick: bool) -> list[str]:
+    timings = launch_workload.measure(5 if quick else 200)
+    return [
+        "## Launch overhead (Wine, x64)",
+        "",
+        "Timed inside Wine by benchmarks/programs/timer.c (CreateProcessW + wait, QueryPerformanceCounter),",
+        "variants interleaved, the order rotating every round. A launcher's added time is the median over",
+        "rounds of (launcher run - direct run of the same program in the same round). The floor is",
+        "starting and reaping one empty process: noop.exe run directly.",
+        "",
+        *table(launch_workload.LAUNCH_HEADER, launch_workload.launch_table(timings)),
+        "",
+        *(f"- {line}" for line in launch_workload.goal(timings)),
+        "",
+        "## Launcher size",
+        "",
+        *table(launch_workload.SIZE_HEADER, launch_workload.size_rows()),
+        "",
+    ]
+
+
+def install_section(quick: bool) -> list[str]:
+    rows, growth = install_rows(quick)
+    sizes = [n for n, _ in INSTALL_SIZES[quick]]
+    header = ["where", "installer", "entry points", "median ms", "min-max ms", "ms per entry point",
+              "vs pypa/installer", "runs"]  # fmt: skip
+    growth_header = [
+        "where",
+        "installer",
+        *(f"ms per added entry point, {a} to {b}" for a, b in zip(sizes, sizes[1:])),
+    ]
+    return [
+        "## Installing a wheel with N console_scripts",
+        "",
+        "Same wheel, a fresh prefix each time, the three installers interleaved. shimgen writes three",
+        "things per command (the entry script in the store, the link record, the launcher or symlink)",
+        "and makes them durable before they go live: one syncfs(2) per batch on Linux. pypa/installer",
+        "and distlib write one script per command in place and never flush.",
+        "",
+        *table(header, rows),
+        "",
+        "How cost grows with N (flat across a row means linear):",
+        "",
+        *table(growth_header, growth),
+        "",
+    ]
+
+
+def switch_section(quick: bool) -> list[str]:
+    header = ["where", "operation", "payload", "median ms", "min-max ms", "vs plain copy", "runs"]
+    return [
+        "## Switching one command",
+        "",
+        "A switch publishes a new store entry (written and made durable) and swaps the link record;",
+        "a rollback only swaps. The plain copy is what pip does to Scripts\\\\tool.exe (no fsync),",
+        "and it is exactly the step that fails while the old tool is running.",
+        "",
+        *table(header, switch_rows(quick)),
+        "",
+        "## A large native program: install and adopt",
+        "",
+        "Linux, POSIX venv. shimgen install writes the program into a store entry and flushes it;",
+        "adopt hard-links the program pypa/installer put in bin into the store (no byte copied), hashes",
+        "it for the manifest and puts a symlink in its place. The plain copy is pip's upgrade step.",
+        "",
+        *table(
+            ["operation", "payload", "median ms", "min-max ms", "vs plain copy", "runs"], payload_rows(quick)
+        ),
+        "",
+    ]
+
+
+SECTIONS = {"launch": launch_section, "install": install_section, "switch": switch_section}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the benchmark runs")
     parser.add_argument(
+        "--only", choices=sorted(SECTIONS), action="append", help="run only these sections (repeatable)"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="also write the table here (default: RESULTS.md unless --quick)",
+        help="also write the tables here (default: benchmarks/RESULTS.md for a full run of every section)",
     )
     args = parser.parse_args()
-    header = ["where", "operation", "payload", "median ms", "min-max ms", "vs plain copy", "runs"]
-    rows = switch_rows(args.quick)
-    lines = [
-        "# shimgen benchmarks",
-        "",
-        f"Machine: {machine()}.",
-        "",
-        "## Switching one command",
-        "",
-        "A switch publishes a new store entry (written and fsynced) and swaps the link record;",
-        "a rollback only swaps. The plain copy is what pip does to Scripts\\\\tool.exe (no fsync),",
-        "and it is exactly the step that fails while the old tool is running.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
-        "",
-    ]
-    install_header = [
-        "where",
-        "installer",
-        "entry points",
-        "median ms",
-        "min-max ms",
-        "ms per entry point",
-        "vs pypa/installer",
-        "runs",
-    ]
-    lines += [
-        "## Installing a wheel with N console_scripts",
-        "",
-        "shimgen fsyncs every file it writes (entry files, link records) and renames it into place;",
-        "pypa/installer and distlib write in place without fsync. Same wheel, fresh prefix, interleaved.",
-        "",
-        "| " + " | ".join(install_header) + " |",
-        "|" + "---|" * len(install_header),
-        *("| " + " | ".join(row) + " |" for row in install_rows(args.quick)),
-        "",
-    ]
+    lines = ["# shimgen benchmarks", "", f"Machine: {machine()}.", ""]
+    for name, section in SECTIONS.items():
+        if not args.only or name in args.only:
+            lines += section(args.quick)
     text = "\n".join(lines)
     print(text)
-    out = args.out or (None if args.quick else ROOT / "benchmarks" / "RESULTS.md")
+    out = args.out or (None if args.quick or args.only else ROOT / "benchmarks" / "RESULTS.md")
     if out is not None:
         out.write_text(text)
 

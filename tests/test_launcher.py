@@ -131,3 +131,15 @@ def test_resolve_launcher_refuses_non_launchers(tmp_path: Path) -> None:
 
 def test_pe_info_of_garbage_is_none() -> None:
     assert read_pe_info(b"") is None
+
+
+def test_identify_knows_a_shipped_stub_without_parsing_it_and_says_the_same_as_a_parse() -> None:
+    from shimgen.launcher import _identify_parsed, _shipped_stubs
+
+    assert len(_shipped_stubs()) == 6  # every arch and subsystem, each distinct
+    for arch in ("x64", "x86", "arm64"):
+        for gui in (False, True):
+            data = stub_bytes(arch, gui)
+            info = identify(data)
+            assert info == _identify_parsed(data) and info.standard and info.gui == gui
+            assert info.arch is not None and info.arch.value == arch

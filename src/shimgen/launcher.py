@@ -124,6 +124,28 @@ class LauncherInfo:
 
 def identify(data: bytes) -> LauncherInfo:
     """Classify executable bytes: shimgen launcher, other PE, or not a PE at all."""
+    shipped = _shipped_stubs().get(bytes(data))
+    if shipped is not None:
+        return shipped
+    return _identify_parsed(data)
+
+
+@functools.cache
+def _shipped_stubs() -> dict[bytes, LauncherInfo]:
+    """What each shipped stub is, parsed once per process.
+
+    Nearly every launcher is a byte copy of one of them, so telling a
+    thousand launchers apart costs a dictionary lookup each, not a thousand
+    PE parses (which were most of an install's time in a Windows layout).
+    """
+    return {
+        stub_bytes(arch, gui): _identify_parsed(stub_bytes(arch, gui))
+        for arch in Arch
+        for gui in (False, True)
+    }
+
+
+def _identify_parsed(data: bytes) -> LauncherInfo:
     info = pe.read_pe_info(data)
     if info is None:
         return LauncherInfo(FileKind.NOT_PE)

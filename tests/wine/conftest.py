@@ -122,8 +122,14 @@ def make_wine(linger: int | None = None) -> Wine:
         subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
     # One wineserver for the whole session. By default it exits 3 s after its last program, and a
     # program starting at that moment fails with "recvmsg: Connection reset by peer".
+    # "-p" fails when a wineserver already runs for this prefix. A lingering one (a benchmark's) is
+    # fine to reuse for a while, but a test session needs one that stays, so it replaces it.
     persist = "-p" if linger is None else f"-p{linger}"
-    subprocess.run(["wineserver", persist], env=env, check=True, timeout=60, **_NO_STDIO)
+    started = subprocess.run(["wineserver", persist], env=env, check=False, timeout=60, **_NO_STDIO)
+    if started.returncode != 0 and linger is None:
+        subprocess.run(["wineserver", "-k"], env=env, check=False, timeout=60, **_NO_STDIO)
+        subprocess.run(["wineserver", "-w"], env=env, check=False, timeout=60, **_NO_STDIO)
+        subprocess.run(["wineserver", persist], env=env, check=True, timeout=60, **_NO_STDIO)
     # Wine's background services (services.exe, winedevice.exe, ...) start with the first program and
     # inherit its stdout and stderr. Start them here with none, or the first test's output pipe stays
     # open until the wineserver exits and reading it takes a minute.
