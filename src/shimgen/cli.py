@@ -156,7 +156,11 @@ def inspect(file: Path, as_json: bool) -> None:
                 foreign_launcher=foreign.kind,
                 interpreter=foreign.interpreter,
                 entry_point=f"{foreign.module}:{foreign.attr}" if foreign.module else None,
-                notes=["'shimgen adopt' replaces it with a shimgen launcher"],
+                notes=[
+                    "'shimgen adopt' replaces it with a shimgen launcher"
+                    if foreign.module
+                    else "a proxy for a Python interpreter, not an entry point: 'shimgen adopt' leaves it"
+                ],
             )
     if info.kind is FileKind.SHIMGEN_LAUNCHER:
         resolution = resolve_launcher(file)
