@@ -26,8 +26,9 @@ from shimgen.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.install_workload import with_installer  # noqa: E402
 from tests.wheels import build_wheel  # noqa: E402
+
+from benchmarks.install_workload import with_installer  # noqa: E402
 
 ELF_MAGIC = b"\x7fELF"  # adopt takes native programs only; the rest is incompressible filler
 

@@ -11,6 +11,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def tables(text: str) -> dict[str, list[list[str]]]:
+    """Each section's table rows (cells), by section title; header and rule rows left out."""
+    sections: dict[str, list[list[str]]] = {}
+    title = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title = line[3:]
+            sections[title] = []
+        elif line.startswith("|---") and title:
+            sections[title].pop()  # the row above the rule was a header
+        elif line.startswith("| ") and title:
+            sections[title].append([cell.strip() for cell in line.strip("|").split("|")])
+    return sections
+
+
 @pytest.mark.wine
 def test_benchmarks_run_quick(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
@@ -19,17 +34,37 @@ def test_benchmarks_run_quick(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
-    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "median" not in line]
-    switch = [row for row in rows if row.count("|") == 8]
-    install = [row for row in rows if row.count("|") == 9]
-    wheres = {row.split(" | ")[0].strip("| ") for row in switch}
-    assert wheres == {"Linux, POSIX layout", "Linux, Windows layout", "Wine, Windows CPython"}
-    assert len(switch) == 18 and len(install) == 12 and len(rows) == 30
-    assert {row.split(" | ")[1] for row in install} == {
-        "shimgen install",
-        "pypa/installer",
-        "distlib Wheel.install",
+    sections = tables(out.read_text())
+    assert list(sections) == [
+        "Launch overhead (Wine, x64)",
+        "Launcher size",
+        "Installing a wheel with N console_scripts",
+        "Switching one command",
+        "A large native program: install and adopt",
+    ]
+    launch = {row[0]: row for row in sections["Launch overhead (Wine, x64)"]}
+    assert {"noop.exe, run directly", "entry point via shimgen launcher"} <= set(launch)
+    assert any("distlib" in name for name in launch) and any("setuptools" in name for name in launch)
+    assert all(float(row[1]) > 0 for row in launch.values())  # every variant really ran
+
+    sizes = sections["Launcher size"]
+    assert len(sizes) == 6 and all(row[-1] in ("yes", "NO") for row in sizes)
+
+    install = sections["Installing a wheel with N console_scripts"]
+    growth = [row for row in install if len(row) == 3]
+    install = [row for row in install if len(row) == 8]
+    assert {row[1] for row in install} == {"shimgen install", "pypa/installer", "distlib Wheel.install"}
+    assert len(install) == 12 and len(growth) == 6  # 2 layouts x 3 tools x (2 sizes | 1 step)
+
+    switch = sections["Switching one command"]
+    assert {row[0] for row in switch} == {
+        "Linux, POSIX layout",
+        "Linux, Windows layout",
+        "Wine, Windows CPython",
     }
+    assert len(switch) == 18
+    payload = {row[0] for row in sections["A large native program: install and adopt"]}
+    assert payload == {"shimgen install", "pypa/installer", "shimgen adopt", "plain copy"}

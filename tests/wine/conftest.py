@@ -137,33 +137,43 @@ def make_wine(linger: int | None = None) -> Wine:
     return Wine(prefix, env)
 
 
-def _compile(source: str, name: str, *, shared: bool = False, libraries: list[str], entry: str) -> Path:
-    """Compile a test program once per source version (cached by content hash)."""
-    text = (PROGRAMS / source).read_bytes()
-    folder = CACHE / "programs" / hashlib.sha256(text + name.encode()).hexdigest()[:16]
-    output = folder / name
+def compile_program(
+    source: str,
+    name: str,
+    *,
+    shared: bool = False,
+    libraries: list[str],
+    entry: str,
+    folder: Path = PROGRAMS,
+) -> Path:
+    """Compile a Windows x64 program from ``folder`` once per source version (cached by content hash)."""
+    text = (folder / source).read_bytes()
+    cached = CACHE / "programs" / hashlib.sha256(text + name.encode()).hexdigest()[:16]
+    output = cached / name
     if not output.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+        cached.mkdir(parents=True, exist_ok=True)
         compile_windows(
-            [PROGRAMS / source],
-            folder / f".{name}.tmp",
+            [folder / source],
+            cached / f".{name}.tmp",
             "x64",
             entry=entry,
             libraries=libraries,
             shared=shared,
         )
-        os.replace(folder / f".{name}.tmp", output)
+        os.replace(cached / f".{name}.tmp", output)
     return output
 
 
 @pytest.fixture(scope="session")
 def probe_exe() -> Path:
-    return _compile("probe.c", "probe.exe", libraries=["kernel32", "shell32", "user32"], entry="probe_main")
+    return compile_program(
+        "probe.c", "probe.exe", libraries=["kernel32", "shell32", "user32"], entry="probe_main"
+    )
 
 
 @pytest.fixture(scope="session")
 def prng_dll() -> Path:
-    return _compile(
+    return compile_program(
         "prng.c", "bcryptprimitives.dll", shared=True, libraries=["kernel32", "advapi32"], entry="prng_entry"
     )
 
