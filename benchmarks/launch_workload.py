@@ -23,7 +23,6 @@ rounds of (launcher run - direct run of the same round): paired, so drifts of th
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import random
 import shutil
@@ -80,22 +79,15 @@ HEAD_TO_HEAD = [
     (PYTHON_SHIMGEN, PYTHON_DISTLIB),
     (PYTHON_SHIMGEN, PYTHON_SETUPTOOLS),
 ]
-# Used only if this Python has no setuptools: a version whose wheel still carries cli-64.exe.
-SETUPTOOLS = "setuptools==65.5.0"
+# The setuptools whose launchers are measured: pinned (the newest when this was written) and read
+# from its wheel, so every machine compares against the same bytes, whatever setuptools it has.
+SETUPTOOLS = "setuptools==84.2.1"
 KIB = 1024
 
 
 def setuptools_launcher(name: str) -> bytes | None:
-    """setuptools' launcher ``name`` (e.g. ``cli-64.exe``), read at run time, never copied into the repo.
-
-    From the setuptools this Python has (found without importing it: importing setuptools patches
-    distutils), else from a setuptools wheel, downloaded once into the test cache.
-    """
-    spec = importlib.util.find_spec("setuptools")
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(next(iter(spec.submodule_search_locations))) / name
-        if path.is_file():
-            return path.read_bytes()
+    """setuptools' launcher ``name`` (e.g. ``cli-64.exe``) from its wheel, downloaded once into the
+    test cache; read at run time, never copied into the repo."""
     wheel = next(_pip_download(SETUPTOOLS, "--only-binary", ":all:").glob("*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         member = f"setuptools/{name}"

@@ -148,11 +148,30 @@ def _wine(layout: str, payload: int, rounds: int) -> dict[str, list[float]]:
 
 
 def machine() -> str:
+    from importlib.metadata import version
+
     wine = subprocess.run(["wine", "--version"], capture_output=True, text=True).stdout.strip() or "no wine"
-    return (
-        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, {wine}, Windows CPython 3.13.0 (embeddable)"
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if "model name" in line
+        ),
+        platform.machine(),
     )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {wine}, Windows CPython 3.13.0 (embeddable). "
+        f"Compared: pypa/installer {version('installer')}, distlib {version('distlib')}, "
+        f"{launch_workload.SETUPTOOLS.replace('==', ' ')} (its launchers)"
+    )
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
