@@ -116,8 +116,21 @@ class Manifest:
         return f"{self.version}-{self.digest[:16]}"
 
     def to_bytes(self) -> bytes:
+        """The manifest file: JSON, one line per file and per command, so a diff reads well.
+
+        (json's ``indent`` would do much the same through its pure-Python encoder,
+        which cost a thousand-command install more than writing the files did.)
+        """
         body = {"format": FORMAT_VERSION, "digest": self.digest, **self._contents()}
-        return (json.dumps(body, indent=1, sort_keys=True) + "\n").encode()
+        lines = []
+        for key, value in sorted(body.items()):
+            if isinstance(value, list):
+                items = ",\n".join(f"  {json.dumps(item, sort_keys=True)}" for item in value)
+                text = f"[\n{items}\n ]" if value else "[]"
+            else:
+                text = json.dumps(value)
+            lines.append(f" {json.dumps(key)}: {text}")
+        return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
 
     @classmethod
     def from_bytes(cls, data: bytes, *, source: Path) -> Manifest:

@@ -16,11 +16,11 @@ import ctypes
 import errno
 import hashlib
 import os
+import random
 import secrets
 import shutil
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -167,22 +167,49 @@ def write_temporary(
     """A new file holding ``data`` in ``folder`` under a temporary name derived from ``name``.
 
     It is fsynced unless ``sync`` is false; then the caller calls
-    :func:`sync_filesystem` before renaming it into place.
+    :func:`sync_filesystem` before renaming it into place. Its mode is what any
+    installer gives a new file, 0o666 or 0o777 less the umask (not mkstemp's
+    0o600, which would hide library files from the environment's other users).
     """
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    while True:
+        temporary = Path(folder, f".{name}.{_temporary_names.getrandbits(32):08x}.tmp")
+        try:
+            fd = os.open(temporary, _CREATE_FLAGS, _file_mode(executable))
+        except FileExistsError:
+            continue  # a leftover of a crashed run has this name: draw another
+        break
     try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            if sync:
-                stream.flush()
-                os.fsync(stream.fileno())
-        if executable and os.name != "nt":
-            os.chmod(temporary, 0o755)
+        _write_all(fd, data, sync)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    return Path(temporary)
+    return temporary
+
+
+# Temporary names need to be unique, not secret (O_EXCL refuses a name that exists), so a
+# seeded generator does instead of a system call per name.
+_temporary_names = random.Random()
+_CREATE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _file_mode(executable: bool) -> int:
+    """The mode a new file is created with; the process's umask applies, as for pip's files."""
+    return 0o777 if executable else 0o666
+
+
+def _write_all(fd: int, data: bytes, sync: bool) -> None:
+    """Write ``data`` to a new file's descriptor, fsync it if asked, and close it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def is_temporary_name(name: str) -> bool:
@@ -198,19 +225,21 @@ def create_file(
     Used inside a temporary store folder that is renamed into place as a whole,
     so the file itself needs no temporary name.
     """
+    if isinstance(chunks, bytes):  # the common case, a small script: one call for all of it
+        fd = os.open(path, _CREATE_FLAGS, _file_mode(executable))
+        _write_all(fd, chunks, sync)
+        return len(chunks), hashlib.sha256(chunks).hexdigest()
     digest = hashlib.sha256()
     size = 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    fd = os.open(path, _CREATE_FLAGS, _file_mode(executable))
     with os.fdopen(fd, "wb") as stream:
-        for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
+        for chunk in chunks:
             digest.update(chunk)
             size += len(chunk)
             stream.write(chunk)
         if sync:
             stream.flush()
             os.fsync(stream.fileno())
-    if executable and os.name != "nt":
-        os.chmod(path, 0o755)
     return size, digest.hexdigest()
 
 

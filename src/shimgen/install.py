@@ -35,6 +35,7 @@ from shimgen.errors import PathRefused, ShimgenError
 from shimgen.linkrecord import LinkRecord, check_relative_path
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
+from shimgen.shims import WindowsShims
 from shimgen.store import POSIX, WINDOWS, Layout, Store
 from shimgen.wheelfile import WheelFile
 
@@ -228,6 +229,7 @@ class Installation:
         self._digests: dict[Path, FileDigest | None] = {}  # of the library files, for RECORD
         self.scripts: list[EntryFile] = []
         self.entry_points: list[EntryPoint] = []
+        self._entry: tuple[tuple[int, int], tuple[list[EntryFile], list[Command]]] | None = None
         self._lock: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Installation:
@@ -282,9 +284,20 @@ class Installation:
         self.entry_points.append(point)
 
     def entry(self) -> tuple[list[EntryFile], list[Command]]:
-        """The store entry's files and commands: the wheel's scripts, then its entry points."""
+        """The store entry's files and commands: the wheel's scripts, then its entry points.
+
+        Computed once for what has been added so far (check and finalize both ask).
+        """
+        key = (len(self.scripts), len(self.entry_points))
+        if self._entry is None or self._entry[0] != key:
+            self._entry = key, self._make_entry()
+        files, commands = self._entry[1]
+        return list(files), list(commands)
+
+    def _make_entry(self) -> tuple[list[EntryFile], list[Command]]:
         files = list(self.scripts)
         commands = _script_commands(files, self.scheme)
+        shebang = None if self.scheme.windows else posix_shebang(self.store.prefix / self.scheme.interpreter)
         for point in self.entry_points:
             if self.scheme.windows:
                 name = f"{point.name}-script.pyw" if point.gui else f"{point.name}-script.py"
@@ -294,7 +307,6 @@ class Installation:
                 files.append(EntryFile(name, entry_point_script(point, None), False))
             else:
                 name, interpreter = point.name, None
-                shebang = posix_shebang(self.store.prefix / self.scheme.interpreter)
                 files.append(EntryFile(name, entry_point_script(point, shebang), True))
             commands.append(Command(point.name, name, point.gui, interpreter))
         return files, commands
@@ -435,10 +447,22 @@ def managed_files(
     for record in manifest.files:
         files[entry.joinpath(*PurePosixPath(record.path).parts)] = (record.sha256, record.size)
     shims = store.shims()
+    entry_path = entry_relative_path(dist, state.current)
+    launchers: dict[bool, FileDigest] = {}  # a thousand launchers are copies of one or two stubs
     for command in manifest.commands:
-        files[store.links_dir / command.name] = None
-        files[shims.path(command.name)] = None
+        # The store has just made these match the state (under the lock): their bytes are known.
+        files[store.links_dir / command.name] = _digest(command.link_record(entry_path).to_bytes())
+        if isinstance(shims, WindowsShims):
+            if command.gui not in launchers:
+                launchers[command.gui] = _digest(shims.launcher_bytes(command.gui))
+            files[shims.path(command.name)] = launchers[command.gui]
+        else:
+            files[shims.path(command.name)] = None  # a symlink: RECORD lists it without a hash
     return files
+
+
+def _digest(data: bytes) -> FileDigest:
+    return hashlib.sha256(data).hexdigest(), len(data)
 
 
 def record_text(
@@ -447,12 +471,17 @@ def record_text(
     """RECORD's text for ``files``; hashes in ``known`` are trusted, the others are read and hashed."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    known = known or {}
+    folders: dict[Path, str] = {}  # relpath once per folder, not once per file
     for path in sorted(set(files), key=str):
-        relative = os.path.relpath(path, scheme.lib).replace(os.sep, "/")
-        if path.is_symlink():
+        folder = folders.get(path.parent)
+        if folder is None:
+            folder = folders[path.parent] = os.path.relpath(path.parent, scheme.lib).replace(os.sep, "/")
+        relative = path.name if folder == "." else f"{folder}/{path.name}"
+        digest = known.get(path)
+        if digest is None and path.is_symlink():
             writer.writerow([relative, "", ""])  # pip records symlinks without a hash
             continue
-        digest = (known or {}).get(path)
         if digest is None:
             data = path.read_bytes()
             digest = hashlib.sha256(data).hexdigest(), len(data)

@@ -14,6 +14,7 @@ hostile record cannot make it run a program elsewhere.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ _DEVICE_NAME = re.compile(
     r"^(con|prn|aux|nul|conin\$|conout\$|(com|lpt)[0-9\u00b9\u00b2\u00b3])( *)(\..*)?$", re.I
 )
 _FORBIDDEN_CHARACTERS = re.compile(r'[\x00-\x1f<>:"\\|?*]')
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
 
 
 def parse_record(
@@ -74,7 +76,7 @@ def parse_record(
             raise RecordError(f"unknown key {key!r} on line {number} of the {kind} record", path=source)
         if key in fields:
             raise RecordError(f"key {key!r} given twice in the {kind} record", path=source)
-        if any(ord(c) < 0x20 for c in value):
+        if _CONTROL_CHARACTER.search(value):
             raise RecordError(f"control character in {key!r} of the {kind} record", path=source)
         fields[key] = value
     return fields
@@ -86,7 +88,7 @@ def format_record(kind: str, fields: dict[str, str | None]) -> bytes:
     for key, value in fields.items():
         if value is None:
             continue
-        if any(ord(c) < 0x20 for c in value):
+        if _CONTROL_CHARACTER.search(value):
             raise RecordError(f"control character in {key!r}: {value!r}")
         lines.append(f"{key}={value}")
     data = ("\n".join(lines) + "\n").encode("utf-8")
@@ -104,7 +106,14 @@ def check_relative_path(path: str) -> str:
     path must mean the same thing on every Windows version (no device names, no
     names Windows would silently trim, no characters it reserves).
     """
+    return _checked_relative_path(path)
 
+
+# A pure function of its argument, and the same few thousand paths (entry files, link targets)
+# are checked many times while one wheel with many commands is installed: remember the
+# accepted ones. A refused path raises every time (exceptions are never cached).
+@functools.lru_cache(maxsize=16384)
+def _checked_relative_path(path: str) -> str:
     def refuse(why: str) -> PathRefused:
         return PathRefused(
             f"refused path {path!r}: {why}", hint="paths in link records are relative to the prefix"
@@ -183,7 +192,9 @@ class LauncherConfig:
     def __post_init__(self) -> None:
         if self.command is not None:
             check_command_name(self.command)
-        if self.prefix is not None and (not self.prefix or any(ord(c) < 0x20 for c in self.prefix)):
+        if self.prefix is not None and (
+            not self.prefix or _CONTROL_CHARACTER.search(self.prefix) is not None
+        ):
             raise RecordError(f"invalid launcher prefix {self.prefix!r}")
 
     def to_bytes(self) -> bytes:

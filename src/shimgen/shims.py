@@ -24,7 +24,7 @@ from typing import Union
 from shimgen import fsutil
 from shimgen.errors import ShimgenError
 from shimgen.launcher import FileKind, identify, launcher_bytes
-from shimgen.linkrecord import LinkRecord, resolve_in_prefix
+from shimgen.linkrecord import LinkRecord, check_relative_path
 from shimgen.pe import Arch
 
 STORE_MARKER = (".shimgen", "store")
@@ -44,16 +44,24 @@ class WindowsShims:
         self.prefix = prefix
         self.folder = prefix / "Scripts"
         self.arch = arch
+        self._paths: dict[str, Path] = {}
 
     def path(self, command: str) -> Path:
-        return self.folder / f"{command}.exe"
+        path = self._paths.get(command)
+        if path is None:  # asked for several times per command in a batch; a Path is not free
+            path = self._paths[command] = self.folder / f"{command}.exe"
+        return path
+
+    def launcher_bytes(self, gui: bool) -> bytes:
+        """What every launcher of this environment and subsystem is: the shipped stub."""
+        return launcher_bytes(self.arch, gui)
 
     def state(self, command: str, record: LinkRecord | None, gui: bool) -> ShimState:
         try:
             data = self.path(command).read_bytes()
         except FileNotFoundError:
             return ShimState.MISSING
-        if data == launcher_bytes(self.arch, gui):
+        if data == self.launcher_bytes(gui):
             return ShimState.OK
         return ShimState.STALE if _is_shimgen_launcher(data) else ShimState.FOREIGN
 
@@ -61,6 +69,8 @@ class WindowsShims:
         self, command: str, record: LinkRecord, gui: bool, *, take_over: bool = False, sync: bool = True
     ) -> Path | None:
         """The new launcher for ``command``, written under a temporary name; None if the shim is right.
+
+        The folder must exist (the caller makes it once per batch).
 
         A foreign file in the way is an error, unless ``take_over`` (adopt):
         then it is replaced like a stale launcher, renamed aside if running.
@@ -71,8 +81,7 @@ class WindowsShims:
             return None
         if state is ShimState.FOREIGN and not take_over:
             raise foreign_shim_error(self.path(command))
-        fsutil.make_dirs(self.folder)
-        data = launcher_bytes(self.arch, gui)
+        data = self.launcher_bytes(gui)
         return fsutil.write_temporary(self.folder, self.path(command).name, data, executable=True, sync=sync)
 
     def commit(self, command: str, temporary: Path, trash: Path) -> None:
@@ -100,6 +109,7 @@ class WindowsShims:
         self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
     ) -> bool:
         """Make the shim right now; True if anything changed."""
+        fsutil.make_dirs(self.folder)
         temporary = self.prepare(command, record, gui, take_over=take_over)
         if temporary is None:
             return False
@@ -138,13 +148,17 @@ class PosixShims:
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
         self.folder = prefix / "bin"
+        self._paths: dict[str, Path] = {}
 
     def path(self, command: str) -> Path:
-        return self.folder / command
+        path = self._paths.get(command)
+        if path is None:
+            path = self._paths[command] = self.folder / command
+        return path
 
     def expected_target(self, record: LinkRecord) -> str:
-        program = resolve_in_prefix(self.prefix, record.script or record.target)
-        return os.path.relpath(program, self.folder)
+        """The symlink's text: the record's path (checked, prefix-relative) seen from ``bin``."""
+        return os.path.join(os.pardir, *check_relative_path(record.script or record.target).split("/"))
 
     def state(self, command: str, record: LinkRecord | None, gui: bool) -> ShimState:
         path = self.path(command)
@@ -161,6 +175,8 @@ class PosixShims:
     ) -> Path | None:
         """A new symlink for ``command`` under a temporary name; None if the shim is right.
 
+        The folder must exist (the caller makes it once per batch).
+
         A symlink has no data to flush: renaming it in and fsyncing the folder
         is enough, so ``sync`` changes nothing here.
         """
@@ -169,7 +185,6 @@ class PosixShims:
             return None
         if state is ShimState.FOREIGN and not take_over:
             raise foreign_shim_error(self.path(command))
-        fsutil.make_dirs(self.folder)
         temporary = self.folder / f".{command}.{secrets.token_hex(4)}.tmp"
         os.symlink(self.expected_target(record), temporary)
         return temporary
@@ -187,6 +202,7 @@ class PosixShims:
         self, command: str, record: LinkRecord, gui: bool, trash: Path, *, take_over: bool = False
     ) -> bool:
         """Make the shim right now; True if anything changed."""
+        fsutil.make_dirs(self.folder)
         temporary = self.prepare(command, record, gui, take_over=take_over)
         if temporary is None:
             return False

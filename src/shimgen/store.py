@@ -574,6 +574,8 @@ class Store:
             )
             changed.extend(stale)
         prepared: dict[str, Path] = {}
+        if desired:
+            fsutil.make_dirs(shims.folder)
         with _unlinked_on_error(prepared):
             for name, command in desired.items():
                 temporary = shims.prepare(
@@ -679,8 +681,12 @@ class Store:
 
     def command_key(self, command: str) -> str:
         """Command names compare case-insensitively where the filesystem does (Windows)."""
+        return self._command_key_function()(command)
+
+    def _command_key_function(self) -> Callable[[str], str]:
+        """:meth:`command_key` decided once, for loops over a thousand commands."""
         windows = self.layout().kind == WINDOWS if self.initialized else os.name == "nt"
-        return command.lower() if windows else command
+        return str.lower if windows else str
 
     def _require_state(self, dist: str) -> DistState:
         state = self.read_state(dist)
@@ -695,11 +701,12 @@ class Store:
     ) -> None:
         """Refuse, before writing anything, a command owned by another dist or blocked by a foreign file."""
         links = self.read_links()
-        by_key = {self.command_key(name): record for name, record in links.items()}
+        key = self._command_key_function()
+        by_key = {key(name): record for name, record in links.items()}
         shims = shims_for(self.prefix, layout)
         for command in commands:
             check_command_name(command.name)
-            record = by_key.get(self.command_key(command.name))
+            record = by_key.get(key(command.name))
             owner = self.owner(record) if isinstance(record, LinkRecord) else None
             if isinstance(record, LinkRecord) and owner is None:
                 raise ShimgenError(
