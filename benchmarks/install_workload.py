@@ -1,6 +1,7 @@
 """Install throughput: one wheel with N console_scripts, through shimgen and through plain installers.
 
-Each round installs the same wheel into a fresh prefix three ways, interleaved:
+Each round installs the same wheel into a fresh prefix three ways, interleaved (the order
+rotating, the filesystem flushed before each timed run):
 ``shimgen install`` (store entry, launchers or symlinks, true RECORD), pypa/installer's
 ``SchemeDictionaryDestination`` (what ``python -m installer`` does), and distlib's
 ``Wheel.install`` with its stock ``ScriptMaker``.
@@ -8,6 +9,7 @@ Each round installs the same wheel into a fresh prefix three ways, interleaved:
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -75,17 +77,30 @@ TOOLS = {
 }
 
 
+def settle() -> None:
+    """Flush what earlier runs left dirty (untimed), so no tool pays for another's writes.
+
+    shimgen's one syncfs(2) per batch would otherwise also write back the files
+    the previous tool wrote, and the deletes of the previous round.
+    """
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def measure(entry_points: int, rounds: int, windows: bool) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {name: [] for name in TOOLS}
+    tools = list(TOOLS.items())
     with tempfile.TemporaryDirectory(prefix="shimgen-bench-") as scratch:
         root = Path(scratch)
         wheel = make_wheel(root, entry_points)
         for round_number in range(rounds):
-            for name, tool in TOOLS.items():
+            shift = round_number % len(tools)  # the order rotates: no tool always runs first
+            for name, tool in tools[shift:] + tools[:shift]:
                 prefix = root / f"{round_number}-{name.split()[0].replace('/', '-')}"
                 prefix.mkdir()
                 if windows:
                     (prefix / "Scripts").mkdir()
+                settle()
                 started = time.perf_counter()
                 tool(wheel, prefix, windows)
                 timings[name].append(time.perf_counter() - started)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.wheels import build_wheel  # noqa: E402
 
-from benchmarks.install_workload import with_installer  # noqa: E402
+from benchmarks.install_workload import settle, with_installer  # noqa: E402
 
 ELF_MAGIC = b"\x7fELF"  # adopt takes native programs only; the rest is incompressible filler
 
@@ -52,6 +52,7 @@ def measure(size: int, rounds: int) -> dict[str, list[float]]:
         for round_number in range(rounds):
             prefix = root / f"{round_number}-shimgen"
             prefix.mkdir()
+            settle()
             started = time.perf_counter()
             install_wheel(Store(prefix), wheel)
             timings["shimgen install"].append(time.perf_counter() - started)
@@ -59,16 +60,19 @@ def measure(size: int, rounds: int) -> dict[str, list[float]]:
 
             prefix = root / f"{round_number}-installer"
             prefix.mkdir()
+            settle()
             started = time.perf_counter()
             with_installer(wheel, prefix, windows=False)
             timings["pypa/installer"].append(time.perf_counter() - started)
 
             program = prefix / "bin" / "bigtool"
+            settle()
             started = time.perf_counter()
             shutil.copyfile(program, program.with_name("bigtool.new"))
             os.replace(program.with_name("bigtool.new"), program)
             timings["plain copy"].append(time.perf_counter() - started)
 
+            settle()
             started = time.perf_counter()
             report = adopt(Store(prefix))
             timings["shimgen adopt"].append(time.perf_counter() - started)

@@ -189,6 +189,15 @@ def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
     return found
 
 
+def _dist_info_of(folder: str, dist: str) -> bool:
+    """Whether ``folder`` (``name-version.dist-info``) is a metadata folder of ``dist``."""
+    name = folder[: -len(".dist-info")].rpartition("-")[0]
+    try:
+        return normalize_dist(name) == dist
+    except ShimgenError:
+        return False
+
+
 def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
     """A RECORD path resolved against site-packages; refused if it leaves the environment."""
     path = Path(os.path.normpath(scheme.lib / recorded.replace("\\", "/")))
@@ -230,6 +239,8 @@ class Installation:
         self.scripts: list[EntryFile] = []
         self.entry_points: list[EntryPoint] = []
         self._entry: tuple[tuple[int, int], tuple[list[EntryFile], list[Command]]] | None = None
+        self._checked: tuple[str, int, int] | None = None  # what check() accepted: version, sizes
+        self._shims: set[Path] | None = None  # the environment's launchers, read when first needed
         self._lock: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Installation:
@@ -242,6 +253,8 @@ class Installation:
         for temporary, _ in self._unplaced:  # an install that failed before finalize: no stray files
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+            with contextlib.suppress(OSError):
+                _remove_empty(temporary.parent, stop=self.store.prefix)  # nor folders made for them
         self._unplaced.clear()
         self._lock.__exit__(None, None, None)
 
@@ -252,6 +265,7 @@ class Installation:
             self.scripts.append(_rewrite_shebang(EntryFile(path, data, True), self.scheme))
             return None
         destination = self.scheme.folder(scheme_key, self.dist).joinpath(*PurePosixPath(path).parts)
+        self._check_destination(destination, f"{scheme_key}/{path}")
         fsutil.make_dirs(destination.parent)
         sync = not fsutil.DEFER_FILE_SYNC
         temporary = fsutil.write_temporary(
@@ -261,6 +275,33 @@ class Installation:
         self._digests[destination] = hashlib.sha256(data).hexdigest(), len(data)
         self.written.append(destination)
         return destination
+
+    def _check_destination(self, destination: Path, member: str) -> None:
+        """Refuse a file that would land on what is not this wheel's to write.
+
+        ``.data/data/`` reaches the whole prefix, so a wheel could otherwise write
+        shimgen's own records (a link record that hijacks another command), replace
+        a command's launcher, or plant metadata for another distribution.
+        """
+        store = self.store
+        if destination == store.root or store.root in destination.parents:
+            raise PathRefused(
+                f"wheel file {member!r} would be written into shimgen's own folder", path=destination
+            )
+        if destination.parent == self.scheme.scripts:
+            if self._shims is None:
+                self._shims = set(store.shims().present().values()) if store.initialized else set()
+            if destination in self._shims:
+                raise PathRefused(
+                    f"wheel file {member!r} would replace the launcher of a command", path=destination
+                )
+        if self.scheme.lib in destination.parents:
+            top = destination.relative_to(self.scheme.lib).parts[0]
+            if top.endswith(".dist-info") and not _dist_info_of(top, self.dist):
+                raise PathRefused(
+                    f"wheel file {member!r} would go into another distribution's metadata ({top})",
+                    path=destination,
+                )
 
     def _place_library_files(self) -> None:
         """Rename every library file written so far into place, after one flush where the OS allows it.
@@ -312,20 +353,28 @@ class Installation:
         return files, commands
 
     def check(self, version: str) -> None:
+        """Refuse, before anything is written, commands the environment cannot take."""
         files, commands = self.entry()
         if commands:
             self.store.check_publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+        self._checked = version, len(files), len(commands)
 
     def finalize(self, version: str, dist_info: str) -> InstallResult:
+        """Make the installation live: library files, the store entry and commands, INSTALLER, RECORD.
+
+        Everything that can refuse (an earlier install's RECORD naming a path
+        outside the environment, a command another dist owns) is read and checked
+        before the first library file is renamed into place.
+        """
         store, scheme = self.store, self.scheme
-        self._place_library_files()
         info = scheme.lib / dist_info
-        # What was installed before: other versions' dist-info, or this one's before its RECORD is rewritten.
-        installed = installed_versions(scheme, self.dist)
-        earlier = [i for i in installed if i.dist_info != info] or [
-            i for i in installed if i.dist_info == info
-        ]
+        # What was installed before (any version, this one included on a reinstall), read
+        # before this wheel's dist-info is in place.
+        earlier = installed_versions(scheme, self.dist)
         files, commands = self.entry()
+        if self._checked != (version, len(files), len(commands)):  # not checked by the driver yet
+            self.check(version)
+        self._place_library_files()
         for previous in earlier:
             _move_old_scripts_aside(store, scheme, previous, commands)
         manifest = None
@@ -342,10 +391,11 @@ class Installation:
         fsutil.atomic_write(info / "RECORD", record_text(scheme, kept, info / "RECORD", known).encode())
         for previous in earlier:
             _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
+        others = [i.version for i in earlier if i.version != version]
         return InstallResult(
             self.dist,
             version,
-            earlier[0].version if earlier else None,
+            others[0] if others else (version if earlier else None),
             len(self.written),
             [c.name for c in commands],
         )
@@ -495,7 +545,8 @@ def _remove_old_files(
     store: Store, scheme: Scheme, previous: Installed, keep: set[Path], dist_info: Path
 ) -> None:
     """Delete what the previous version installed and this one did not; never the store's own files."""
-    launchers = set(store.shims().present().values())  # the store removes these with their commands
+    # The store removes its launchers with their commands.
+    launchers = set(store.shims().present().values()) if store.initialized else set()
     for path in previous.files:
         if path in keep or store.root in path.parents or path in launchers:
             continue

@@ -91,6 +91,15 @@ class WheelFile:
             )
         self.dist_info = matching[0]
         self.data_dir = self.dist_info[: -len(".dist-info")] + ".data"
+        # pip refuses a wheel with a second .dist-info too: it could plant or overwrite
+        # another distribution's metadata, RECORD included, which uninstallers follow.
+        for folder in sorted({name.split("/", 1)[0] for name in self.members if "/" in name}):
+            if folder.endswith((".dist-info", ".data")) and folder not in (self.dist_info, self.data_dir):
+                raise ShimgenError(
+                    f"wheel carries {folder}/, which is not {self.dist} {self.version}'s own "
+                    "(a wheel has one .dist-info and at most one .data folder)",
+                    path=self.path,
+                )
         wheel = Parser().parsestr(self.read_text("WHEEL"))
         version = (wheel.get("Wheel-Version") or "").split(".")
         if version[0] != "1":
@@ -109,6 +118,10 @@ class WheelFile:
             if len(fields) != 3:
                 raise ShimgenError(f"malformed RECORD row {fields!r}", path=self.path)
             path, digest, size = fields
+            if size and not re.fullmatch(r"[0-9]+", size):
+                raise ShimgenError(
+                    f"malformed RECORD row {fields!r}: the size is not a number", path=self.path
+                )
             rows[path] = RecordRow(path, digest or None, int(size) if size else None)
         record_name = f"{self.dist_info}/RECORD"
         for name in self.members:
@@ -120,9 +133,18 @@ class WheelFile:
         return self._zip.getinfo(name)
 
     def read(self, name: str) -> bytes:
-        """A member's bytes, checked against its RECORD hash and size."""
-        data = self._zip.read(name)
+        """A member's bytes, checked against its RECORD hash and size.
+
+        The size is compared before anything is decompressed, so a small wheel
+        cannot make shimgen inflate gigabytes that RECORD never promised.
+        """
         row = self.record.get(name)
+        if row is not None and row.size is not None and row.size != self._zip.getinfo(name).file_size:
+            raise ShimgenError(f"wheel member {name!r} has the wrong size for RECORD", path=self.path)
+        try:
+            data = self._zip.read(name)
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError) as error:
+            raise ShimgenError(f"cannot read wheel member {name!r} ({error})", path=self.path) from None
         if row is not None:
             if row.size is not None and row.size != len(data):
                 raise ShimgenError(f"wheel member {name!r} has the wrong size for RECORD", path=self.path)

@@ -1,0 +1,172 @@
+"""Regressions from reviews of the installer: each test is a defect a reviewer reproduced.
+
+Hostile or unusual wheels and environments must end in a clear error with the
+environment unchanged, or in a correct install; never in a half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shimgen.cli import main
+from shimgen.errors import ShimgenError
+from shimgen.wheelfile import WheelFile
+from tests.wheels import assert_record_is_true, build_wheel, record_hash
+
+TOOL_POINTS = "[console_scripts]\ntool = tool:main\n"
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    prefix = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
+    return prefix
+
+
+def site_of(venv: Path) -> Path:
+    return next((venv / "lib").glob("python3.*/site-packages"))
+
+
+def snapshot(prefix: Path) -> dict[str, bytes | str]:
+    """Every file's bytes and every symlink's target under ``prefix`` (the lock file aside)."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(prefix.rglob("*")):
+        name = path.relative_to(prefix).as_posix()
+        if path.is_symlink():
+            found[name] = os.readlink(path)
+        elif path.is_file() and path.name != "lock":
+            found[name] = path.read_bytes()
+        elif path.is_dir():
+            found[name] = "<dir>"
+    return found
+
+
+def tool_wheel(folder: Path, version: str, files: dict[str, bytes] | None = None, **kwargs: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {"tool/__init__.py": f"def main():\n    print('tool {version}')\n".encode(), **(files or {})}
+    return build_wheel(folder, "tool", version, body, entry_points=TOOL_POINTS, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_library_without_commands_installs_into_a_fresh_environment(tmp_path: Path, venv: Path) -> None:
+    """It used to fail after writing its files: the store was asked for launchers it did not have."""
+    wheel = build_wheel(tmp_path, "six", "1.16.0", {"six.py": b"X = 1\n"})
+    code, out, err = run("install", "--prefix", venv, wheel)
+    assert code == 0, err
+    assert out == "installed six 1.16.0\n"
+    rows = assert_record_is_true(site_of(venv) / "six-1.16.0.dist-info")
+    assert "six.py" in rows
+    code, out, err = run("uninstall", "--prefix", venv, "six")
+    assert code == 0, err
+    assert not (site_of(venv) / "six.py").exists() and not list(site_of(venv).glob("six*"))
+
+
+def test_an_earlier_record_that_leaves_the_environment_stops_the_upgrade_before_it_starts(
+    tmp_path: Path, venv: Path
+) -> None:
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 0, err
+    record = site_of(venv) / "tool-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "../../../../elsewhere/x.py,,\n")
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "2", "2.0"))
+    assert code == 1 and "outside the environment" in err and str(record) in err
+    assert snapshot(venv) == before
+
+
+def test_the_installer_destination_writes_no_library_file_when_a_command_is_taken(
+    tmp_path: Path, venv: Path
+) -> None:
+    from installer import install
+    from installer.sources import WheelFile as InstallerWheel
+
+    from shimgen.installer_destination import ShimgenDestination
+
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 0, err
+    evil = build_wheel(tmp_path, "evil", "1.0", {"evil/__init__.py": b""}, entry_points=TOOL_POINTS)
+    before = snapshot(venv)
+    with (
+        InstallerWheel.open(evil) as source,
+        pytest.raises(ShimgenError, match="belongs to tool"),
+        ShimgenDestination(venv, source.distribution) as destination,
+    ):
+        install(source, destination, {})
+    assert snapshot(venv) == before
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        ("evil-1.0.data/data/.shimgen/links/tool", "shimgen's own folder"),
+        ("evil-1.0.data/data/.shimgen/dists/tool.json", "shimgen's own folder"),
+        ("evil-1.0.data/data/bin/tool", "would replace the launcher of a command"),
+        ("evil-1.0.data/purelib/tool-1.0.dist-info/RECORD", "another distribution's metadata"),
+    ],
+)
+def test_a_wheel_cannot_write_shimgen_records_launchers_or_other_metadata(
+    tmp_path: Path, venv: Path, member: str, why: str
+) -> None:
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 0, err
+    evil = build_wheel(tmp_path, "evil", "1.0", {"evil/__init__.py": b"", member: b"shimgen-link 1\n"})
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, evil)
+    assert code == 1 and why in err, err
+    assert snapshot(venv) == before
+
+
+def test_a_wheel_with_a_second_dist_info_is_refused(tmp_path: Path) -> None:
+    evil = build_wheel(
+        tmp_path, "evil", "1.0", {"evil/__init__.py": b"", "tool-2.0.dist-info/METADATA": b"Name: tool\n"}
+    )
+    with pytest.raises(ShimgenError, match=r"carries tool-2\.0\.dist-info/"):
+        WheelFile(evil)
+
+
+def test_a_record_size_that_is_not_a_number_is_a_clear_error(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "demo", "1.0", {"demo.py": b"x"})
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    record = "demo-1.0.dist-info/RECORD"
+    members[record] = members[record].replace(
+        f"{record_hash(b'x')},1".encode(), f"{record_hash(b'x')},1x".encode()
+    )
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    (tmp_path / "env").mkdir()
+    code, _, err = run("install", "--prefix", tmp_path / "env", wheel)
+    assert code == 1 and "the size is not a number" in err and "Traceback" not in err
+
+
+def test_a_member_larger_than_record_says_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    """A zip bomb: 50 MiB of zeros compress to 50 KiB; RECORD promises 10 bytes."""
+    wheel = build_wheel(tmp_path, "bomb", "1.0", {"bomb.py": b"0123456789"})
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["bomb.py"] = bytes(50 << 20)
+    with zipfile.ZipFile(wheel, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    del members
+    tracemalloc.start()
+    try:
+        with WheelFile(wheel) as opened, pytest.raises(ShimgenError, match="wrong size for RECORD"):
+            opened.verify()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 << 20, f"{peak} bytes allocated"
