@@ -170,3 +170,38 @@ def test_a_member_larger_than_record_says_is_refused_before_it_is_inflated(tmp_p
     finally:
         tracemalloc.stop()
     assert peak < 10 << 20, f"{peak} bytes allocated"
+
+
+def pip(venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "--disable-pip-version-check"]
+    return subprocess.run([*map(str, command), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_an_upgrade_takes_over_the_scripts_pip_installed_for_the_same_distribution(
+    tmp_path: Path, venv: Path
+) -> None:
+    """pip's bin/tool and bin/nat are the old version's own files (its RECORD lists them): the
+    new launchers replace them. It used to stop at "a file shimgen did not make is in the way"."""
+    native = {"tool-{v}.data/scripts/nat": b"#!python\nprint('nat')\n"}
+    v1 = tool_wheel(tmp_path / "1", "1.0", {k.format(v="1.0"): d for k, d in native.items()})
+    v2 = tool_wheel(tmp_path / "2", "2.0", {k.format(v="2.0"): d for k, d in native.items()})
+    installed = pip(venv, "install", "--no-index", "--no-deps", v1)
+    assert installed.returncode == 0, installed.stderr
+    assert not (venv / "bin" / "tool").is_symlink()
+    code, out, err = run("install", "--prefix", venv, v2)
+    assert code == 0 and out.startswith("installed tool 2.0 (was 1.0)"), err
+    for command in ("tool", "nat"):
+        assert (venv / "bin" / command).is_symlink()
+    result = subprocess.run([venv / "bin" / "tool"], capture_output=True, text=True, check=True)
+    assert result.stdout == "tool 2.0\n"
+    assert_record_is_true(site_of(venv) / "tool-2.0.dist-info")
+    assert not (site_of(venv) / "tool-1.0.dist-info").exists()
+    assert pip(venv, "uninstall", "-y", "tool").returncode == 0
+
+
+def test_a_file_in_bin_that_no_earlier_install_owns_is_still_refused(tmp_path: Path, venv: Path) -> None:
+    (venv / "bin" / "tool").write_text("#!/bin/sh\necho mine\n")
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 1 and "a file shimgen did not make is in the way" in err
+    assert snapshot(venv) == before

@@ -36,7 +36,7 @@ from shimgen.linkrecord import LinkRecord, check_relative_path
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import WindowsShims
-from shimgen.store import POSIX, WINDOWS, Layout, Store
+from shimgen.store import POSIX, WINDOWS, Layout, Store, shims_for
 from shimgen.wheelfile import WheelFile
 
 INSTALLER_NAME = "shimgen"
@@ -356,8 +356,22 @@ class Installation:
         """Refuse, before anything is written, commands the environment cannot take."""
         files, commands = self.entry()
         if commands:
-            self.store.check_publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+            take_over = self._taken_over(installed_versions(self.scheme, self.dist), commands)
+            self.store.check_publish(
+                self.dist, version, files, commands, platform=self.kind, arch=self.arch, take_over=take_over
+            )
         self._checked = version, len(files), len(commands)
+
+    def _taken_over(self, earlier: list[Installed], commands: list[Command]) -> set[str]:
+        """Commands whose file in Scripts (or bin) an earlier install of this dist put there.
+
+        pip's launcher or script for ``tool`` is this distribution's own file (its
+        RECORD says so): the new launcher replaces it in one rename, as an upgrade
+        replaces any file of the old version. Any other file in the way is refused.
+        """
+        owned = {path for previous in earlier for path in previous.files}
+        shims = shims_for(self.store.prefix, self.layout)
+        return {command.name for command in commands if shims.path(command.name) in owned}
 
     def finalize(self, version: str, dist_info: str) -> InstallResult:
         """Make the installation live: library files, the store entry and commands, INSTALLER, RECORD.
@@ -375,11 +389,17 @@ class Installation:
         if self._checked != (version, len(files), len(commands)):  # not checked by the driver yet
             self.check(version)
         self._place_library_files()
-        for previous in earlier:
-            _move_old_scripts_aside(store, scheme, previous, commands)
         manifest = None
         if commands:
-            published = store.publish(self.dist, version, files, commands, platform=self.kind, arch=self.arch)
+            published = store.publish(
+                self.dist,
+                version,
+                files,
+                commands,
+                platform=self.kind,
+                arch=self.arch,
+                take_over=self._taken_over(earlier, commands),
+            )
             manifest = published.manifest
         elif store.initialized and store.read_state(self.dist) is not None:
             store.remove(self.dist)
@@ -464,17 +484,6 @@ def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
         first = posix_shebang(scheme.prefix / "bin" / "python").encode()
         return EntryFile(file.path, first + b"\n" + rest, True)
     return file
-
-
-def _move_old_scripts_aside(
-    store: Store, scheme: Scheme, previous: Installed, commands: Iterable[Command]
-) -> None:
-    """Programs a previous (non-shimgen) install put where the new launchers go: renamed into the trash."""
-    ours = set(store.shims().present().values()) if store.initialized else set()
-    for command in commands:
-        path = scheme.scripts / (f"{command.name}.exe" if scheme.windows else command.name)
-        if path in previous.files and os.path.lexists(path) and path not in ours:
-            fsutil.move_aside(path, store.trash_dir)
 
 
 def managed_files(
