@@ -173,8 +173,9 @@ def test_a_member_larger_than_record_says_is_refused_before_it_is_inflated(tmp_p
 
 
 def pip(venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "--disable-pip-version-check"]
-    return subprocess.run([*map(str, command), *map(str, args)], capture_output=True, text=True, timeout=300)
+    python = venv / "bin" / "python"
+    command = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check", *args]
+    return subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300)
 
 
 def test_an_upgrade_takes_over_the_scripts_pip_installed_for_the_same_distribution(
