@@ -206,3 +206,44 @@ def test_a_file_in_bin_that_no_earlier_install_owns_is_still_refused(tmp_path: P
     code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
     assert code == 1 and "a file shimgen did not make is in the way" in err
     assert snapshot(venv) == before
+
+
+def test_uninstall_and_pip_leave_a_command_another_distribution_took_since(
+    tmp_path: Path, venv: Path
+) -> None:
+    """tool's commands are removed, evil takes the name 'tool'; uninstalling tool (with shimgen
+    or pip) must not delete evil's launcher or link record, which tool's RECORD once listed."""
+    evil = build_wheel(tmp_path, "evil", "1.0", {"evil/__init__.py": b"def main(): print('evil')\n"},
+                       entry_points=TOOL_POINTS.replace("tool:main", "evil:main"))  # fmt: skip
+    for uninstaller in ("shimgen", "pip"):
+        prefix = tmp_path / uninstaller
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", prefix], check=True)
+        assert run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))[0] == 0
+        code, out, err = run("remove", "--prefix", prefix, "tool")
+        assert code == 0 and out == "removed tool; commands: tool\n", err
+        rows = assert_record_is_true(site_of(prefix) / "tool-1.0.dist-info")
+        assert not [row for row in rows if row.startswith(("../../../.shimgen/", "../../../bin/"))]
+        assert run("install", "--prefix", prefix, evil)[0] == 0
+        if uninstaller == "shimgen":
+            code, _, err = run("uninstall", "--prefix", prefix, "tool")
+            assert code == 0, err
+        else:
+            assert pip(prefix, "uninstall", "-y", "tool").returncode == 0
+            # pip deletes bin/<name> for each console_scripts entry point whatever RECORD says
+            # (as it would a plain pip install's); the link record stays, so doctor restores it.
+            assert not os.path.lexists(prefix / "bin" / "tool")
+            assert (prefix / ".shimgen" / "links" / "tool").is_file()
+            assert run("doctor", "--fix", "--prefix", prefix)[0] == 0
+        assert not list(site_of(prefix).glob("tool*"))
+        result = subprocess.run([prefix / "bin" / "tool"], capture_output=True, text=True, check=True)
+        assert result.stdout == "evil\n"
+        assert run("doctor", "--prefix", prefix)[0] == 0
+
+
+def test_uninstall_without_a_record_removes_nothing_and_says_why(tmp_path: Path, venv: Path) -> None:
+    assert run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))[0] == 0
+    (site_of(venv) / "tool-1.0.dist-info" / "RECORD").unlink()
+    before = snapshot(venv)
+    code, _, err = run("uninstall", "--prefix", venv, "tool")
+    assert code == 1 and "has no RECORD, so its files are unknown; nothing was removed" in err
+    assert snapshot(venv) == before

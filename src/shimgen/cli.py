@@ -25,7 +25,7 @@ from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
 from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
-from shimgen.install import PLATFORMS, install_wheel
+from shimgen.install import PLATFORMS, forget_commands, install_wheel
 from shimgen.install import uninstall as uninstall_dist
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
@@ -375,7 +375,9 @@ def remove(store: Store, dist: str) -> None:
     Works while they run: running programs are left alone, and their store
     entries become garbage that 'shimgen gc' deletes once they have exited.
     """
-    commands = store.remove(dist)
+    with store.locked():
+        commands = store.remove(dist)
+        forget_commands(store, dist)  # a wheel-installed dist's RECORD no longer claims them
     click.echo(f"removed {dist}" + (f"; commands: {', '.join(commands)}" if commands else ""))
 
 

@@ -596,11 +596,20 @@ def uninstall(store: Store, dist: str) -> Installed:
         raise ShimgenError(
             f"{dist} is not installed in this environment", path=scheme.lib, hint="see 'pip list'"
         )
+    if not (installed.dist_info / "RECORD").is_file():
+        raise ShimgenError(
+            f"{dist} {installed.version} has no RECORD, so its files are unknown; nothing was removed",
+            path=installed.dist_info,
+            hint="reinstall it ('shimgen install WHEEL'), then uninstall it",
+        )
     with store.locked(create=True):
+        # Launchers stay unless they are this dist's: the store removes those with its commands,
+        # and any other is another dist's now, whatever this dist's RECORD still says.
+        launchers = set(store.shims().present().values()) if store.initialized else set()
         if store.initialized and (store.read_state(dist) is not None or _owns_commands(store, dist)):
             store.remove(dist)
         for path in installed.files:
-            if store.root in path.parents:
+            if store.root in path.parents or path in launchers:
                 continue
             if os.path.lexists(path):
                 _remove_file(path, store.trash_dir)
@@ -609,6 +618,28 @@ def uninstall(store: Store, dist: str) -> Installed:
         if installed.dist_info.exists():
             _remove_empty(installed.dist_info)
     return installed
+
+
+def forget_commands(store: Store, dist: str) -> None:
+    """After ``shimgen remove``: drop the removed commands' files from the dist's RECORD, if installed.
+
+    Otherwise a later ``pip uninstall`` would delete whatever is at those paths
+    then: another distribution's launcher or link record for the same command.
+    """
+    scheme = scheme_for(store.prefix, store.layout())
+    installed = find_installed(scheme, normalize_dist(dist))
+    record = installed.dist_info / "RECORD" if installed else None
+    if installed is None or record is None or not record.is_file():
+        return
+    shims = store.shims()
+    kept = [
+        path
+        for path in installed.files
+        if path != record
+        and store.root not in path.parents
+        and not (path.parent == shims.folder and not os.path.lexists(path))
+    ]
+    fsutil.atomic_write(record, record_text(scheme, kept, record).encode())
 
 
 def _owns_commands(store: Store, dist: str) -> bool:

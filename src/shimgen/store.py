@@ -720,7 +720,8 @@ class Store:
                     raise ShimgenError(
                         f"command {command.name!r} belongs to {owner[0]}",
                         path=self.links_dir / command.name,
-                        hint=f"remove it first: shimgen remove {owner[0]}",
+                        hint=f"uninstall it first (shimgen uninstall {owner[0]}), "
+                        f"or drop only its commands (shimgen remove {owner[0]})",
                     )
             if (
                 shims.state(command.name, None, command.gui) is ShimState.FOREIGN
