@@ -247,3 +247,24 @@ def test_uninstall_without_a_record_removes_nothing_and_says_why(tmp_path: Path,
     code, _, err = run("uninstall", "--prefix", venv, "tool")
     assert code == 1 and "has no RECORD, so its files are unknown; nothing was removed" in err
     assert snapshot(venv) == before
+
+
+def test_nothing_is_deleted_or_written_through_a_link_that_leaves_the_environment(
+    tmp_path: Path, venv: Path
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "sub" / "secret.txt").write_text("precious")
+    (site_of(venv) / "evil_data").symlink_to(outside)
+    wheel = build_wheel(tmp_path, "evil", "1.0", {"evil_data/sub/new.txt": b"planted"})
+    code, _, err = run("install", "--prefix", venv, wheel)
+    assert code == 1 and "through a link that leaves the environment" in err
+    assert sorted(p.name for p in outside.rglob("*")) == ["secret.txt", "sub"]
+    # A RECORD (by another tool, or by hand) that lists a file behind that link.
+    info = site_of(venv) / "evil-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    (info / "RECORD").write_text("evil_data/sub/secret.txt,,\nevil-1.0.dist-info/METADATA,,\n")
+    code, _, err = run("uninstall", "--prefix", venv, "evil")
+    assert code == 1 and "RECORD names a file outside the environment" in err
+    assert (outside / "sub" / "secret.txt").read_text() == "precious"

@@ -199,10 +199,25 @@ def _dist_info_of(folder: str, dist: str) -> bool:
 
 
 def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
-    """A RECORD path resolved against site-packages; refused if it leaves the environment."""
+    """A RECORD path resolved against site-packages; refused if it leaves the environment.
+
+    Both by its text (``..``) and by where it really is: a folder on the way may be a
+    symlink or junction that leads out of the prefix, and nothing is ever deleted
+    through one (pip compares real paths the same way).
+    """
     path = Path(os.path.normpath(scheme.lib / recorded.replace("\\", "/")))
-    if not str(path).startswith(str(scheme.prefix) + os.sep):
-        raise PathRefused(f"RECORD names a file outside the environment: {recorded!r}", path=record)
+    inside = str(scheme.prefix) + os.sep
+    real_inside = os.path.realpath(scheme.prefix) + os.sep
+    if (
+        not str(path).startswith(inside)
+        or path in (scheme.lib, scheme.prefix)
+        or not (os.path.realpath(path.parent) + os.sep).startswith(real_inside)
+    ):
+        raise PathRefused(
+            f"RECORD names a file outside the environment: {recorded!r}",
+            path=record,
+            hint="that RECORD was changed by hand or by another tool; fix or remove that row",
+        )
     return path
 
 
@@ -241,6 +256,7 @@ class Installation:
         self._entry: tuple[tuple[int, int], tuple[list[EntryFile], list[Command]]] | None = None
         self._checked: tuple[str, int, int] | None = None  # what check() accepted: version, sizes
         self._shims: set[Path] | None = None  # the environment's launchers, read when first needed
+        self._checked_folders: set[Path] = set()  # destination folders known to be really inside
         self._lock: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Installation:
@@ -284,6 +300,19 @@ class Installation:
         a command's launcher, or plant metadata for another distribution.
         """
         store = self.store
+        if destination.parent not in self._checked_folders:
+            existing = destination.parent
+            while not existing.exists() and existing != store.prefix:
+                existing = existing.parent
+            if (
+                not (os.path.realpath(existing) + os.sep).startswith(os.path.realpath(store.prefix) + os.sep)
+                and existing != store.prefix
+            ):
+                raise PathRefused(
+                    f"wheel file {member!r} would be written through a link that leaves the environment",
+                    path=existing,
+                )
+            self._checked_folders.add(destination.parent)
         if destination == store.root or store.root in destination.parents:
             raise PathRefused(
                 f"wheel file {member!r} would be written into shimgen's own folder", path=destination
@@ -568,6 +597,8 @@ def _remove_old_files(
 
 
 def _remove_file(path: Path, trash: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        return  # RECORD lists files; a folder goes when it is empty (_remove_empty)
     try:
         os.unlink(path)
     except PermissionError:
@@ -577,7 +608,7 @@ def _remove_file(path: Path, trash: Path) -> None:
 
 
 def _remove_empty(folder: Path, stop: Path | None = None) -> None:
-    while folder.is_dir() and folder != stop and not any(folder.iterdir()):
+    while folder.is_dir() and not folder.is_symlink() and folder != stop and not any(folder.iterdir()):
         os.rmdir(folder)
         folder = folder.parent
 
