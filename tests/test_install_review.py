@@ -268,3 +268,24 @@ def test_nothing_is_deleted_or_written_through_a_link_that_leaves_the_environmen
     code, _, err = run("uninstall", "--prefix", venv, "evil")
     assert code == 1 and "RECORD names a file outside the environment" in err
     assert (outside / "sub" / "secret.txt").read_text() == "precious"
+
+
+def test_a_prefix_that_looks_like_shell_code_is_only_a_name(tmp_path: Path) -> None:
+    """The /bin/sh line of an entry-point script quotes the path: sh must expand nothing in it."""
+    marker = tmp_path / "PWNED"
+    prefix = tmp_path / f"my env $(touch {marker})"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", prefix], check=True)
+    code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 0, err
+    result = subprocess.run([prefix / "bin" / "tool"], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, "tool 1.0\n"), result.stderr
+    assert not marker.exists()
+
+
+def test_a_prefix_no_shebang_can_name_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    prefix = tmp_path / "it's here"
+    prefix.mkdir()
+    before = snapshot(prefix)
+    code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 1 and "cannot name safely" in err
+    assert snapshot(prefix) == before

@@ -121,13 +121,21 @@ def posix_shebang(python: Path) -> str:
 
     The kernel splits a ``#!`` line at the first space and limits its length,
     so a Python under such a path is reached through /bin/sh: the second line
-    is an ``exec`` to sh and a string literal to Python.
+    is an ``exec`` to sh and a string literal to Python. The path is in single
+    quotes there, so sh expands nothing in it (a folder named ``$(...)`` is just
+    a name); the few characters that cannot be quoted that way are refused.
     """
     text = str(python)
-    if " " not in text and len(text) < 120:
+    if not any(c.isspace() for c in text) and len(text) < 120:
         return f"#!{text}"
-    quoted = text.replace('"', '\\"')
-    return "#!/bin/sh\n" + f'\'\'\'exec\' "{quoted}" "$0" "$@"\n' + "' '''"
+    if any(c in text for c in ("'", "\\", "\n", "\r")):
+        raise ShimgenError(
+            "the environment's path holds a quote, backslash or line break, "
+            "which a POSIX entry-point script cannot name safely",
+            path=python,
+            hint="use an environment whose path has none of these",
+        )
+    return "#!/bin/sh\n" + f"'''exec' '{text}' \"$0\" \"$@\"\n" + "' '''"
 
 
 def entry_point_script(point: EntryPoint, shebang: str | None) -> bytes:
