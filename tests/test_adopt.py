@@ -130,6 +130,7 @@ def pip_style_environment(root: Path) -> Path:
     scripts.mkdir(parents=True)
     site.mkdir(parents=True)
     (scripts / "python.exe").write_bytes((DISTLIB / "t64.exe").read_bytes() + b"a stand-in")  # owned by none
+    (scripts / "pythonw.exe").write_bytes((DISTLIB / "w64.exe").read_bytes() + b"a stand-in")
     (scripts / "activate.bat").write_text("@echo off\n")
     native = scripts / "native.exe"
     native.write_bytes((DISTLIB / "t64.exe").read_bytes() + b"a native program, no zip")
@@ -173,6 +174,7 @@ def test_adopt_dry_run_then_adopt_then_nothing(tmp_path: Path) -> None:
     assert "easy.exe: setuptools launcher running entry point easy" in out
     assert "left alone (owned by no distribution): activate.bat" in out
     assert "left alone (owned by no distribution): python.exe" in out
+    assert "left alone (owned by no distribution): pythonw.exe" in out
     assert snapshot(prefix) == before
 
     code, out, err = run("adopt", "--prefix", str(prefix), "--platform", "win_amd64")

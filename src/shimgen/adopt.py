@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from configparser import Error as ConfigError
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from shimgen import fsutil, pe
 from shimgen.entry import Command, EntryFile
@@ -30,6 +30,7 @@ from shimgen.install import (
     Installed,
     Scheme,
     entry_point_script,
+    find_installed,
     installed_versions,
     managed_files,
     platform_layout,
@@ -60,6 +61,9 @@ class AdoptReport:
     adoptions: list[Adoption] = field(default_factory=list)
     unowned: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    # Dists already in the store whose RECORD does not list what the store holds for them
+    # (an adoption interrupted between its publish and its RECORD): rewritten again.
+    repairs: list[Installed] = field(default_factory=list)
 
 
 def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
@@ -67,7 +71,7 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
     kind, arch = platform_layout(platform)
     scheme = scheme_for(store.prefix, store.planned_layout(kind, arch))
     report = AdoptReport()
-    owners = _owners(scheme)
+    owners = _owners(scheme, report)
     adoptions: dict[str, Adoption] = {}
     scripts = (
         sorted(p for p in scheme.scripts.iterdir() if p.is_file() or p.is_symlink())
@@ -88,16 +92,20 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
             continue
         adoption = adoptions.setdefault(installed.dist, Adoption(installed))
         owned.setdefault(installed.dist, []).append(path)
-        if scheme.windows:
-            _plan_windows(scheme, path, data, adoption, report)
-            companions.update(adoption.companions)
-        elif data.startswith(_NATIVE_MAGIC):
-            adoption.files.append(EntryFile(path.name, path, True, link=True))
-            adoption.commands.append(Command(path.name, path.name))
-            adoption.replaced.append(path)
-            adoption.described.append(f"{path.name}: native program")
+        try:
+            if scheme.windows:
+                _plan_windows(scheme, path, data, adoption, report)
+                companions.update(adoption.companions)
+            elif data.startswith(_NATIVE_MAGIC):
+                adoption.commands.append(Command(path.name, path.name))
+                adoption.files.append(EntryFile(path.name, path, True, link=True))
+                adoption.replaced.append(path)
+                adoption.described.append(f"{path.name}: native program")
+        except ShimgenError as error:  # one odd file (a name no command may have): skip it alone
+            report.skipped.append((path, error.message))
     report.unowned = [p for p in report.unowned if p not in companions]
     report.adoptions = [a for a in adoptions.values() if a.commands]
+    report.repairs = _records_to_repair(store, scheme, {a.installed.dist for a in report.adoptions})
     for adoption in report.adoptions:
         # The dist's other files in Scripts (DLLs, data) go beside its programs too: a tool that
         # looks for its siblings next to itself must find them in the store. They stay where they
@@ -119,8 +127,9 @@ def _plan_windows(scheme: Scheme, path: Path, data: bytes, adoption: Adoption, r
         if info is None:
             report.skipped.append((path, "named .exe but not a Windows program"))
             return
+        command = Command(name, path.name, info.gui)
         adoption.files.append(EntryFile(path.name, path, True, link=True))
-        adoption.commands.append(Command(name, path.name, info.gui))
+        adoption.commands.append(command)
         adoption.replaced.append(path)
         adoption.described.append(f"{path.name}: native program")
         return
@@ -128,14 +137,46 @@ def _plan_windows(scheme: Scheme, path: Path, data: bytes, adoption: Adoption, r
     if point is None:
         report.skipped.append((path, f"{foreign.kind} launcher whose entry point could not be read"))
         return
+    other = _other_python(foreign, path, scheme)
+    if other is not None:
+        report.skipped.append((path, other))
+        return
     script = f"{name}-script.pyw" if point.gui else f"{name}-script.py"
     interpreter = scheme.gui_interpreter if point.gui else scheme.interpreter
+    command = Command(name, script, point.gui, interpreter)
     adoption.files.append(EntryFile(script, entry_point_script(point, None)))
-    adoption.commands.append(Command(name, script, point.gui, interpreter))
+    adoption.commands.append(command)
     adoption.replaced.append(path)
     if foreign.script is not None:
         adoption.companions.append(foreign.script)
     adoption.described.append(f"{path.name}: {foreign.describes}")
+
+
+def _other_python(foreign: ForeignLauncher, launcher: Path, scheme: Scheme) -> str | None:
+    """Why the launcher's Python is not this environment's own (then it is left alone), or None.
+
+    The new launcher runs ``Scripts\\python.exe`` of this environment; a launcher
+    pip made for a base Python (``C:\\Python311\\python.exe``) or another
+    environment must not silently change interpreter, nor point at one that is
+    not there.
+    """
+    own = scheme.prefix / scheme.interpreter
+    if not own.is_file():
+        return f"this environment has no {scheme.interpreter} for its launcher to run"
+    text = (foreign.interpreter or "").strip().strip('"')
+    if not text:
+        return None  # no interpreter recorded: the launcher's own folder's Python, which is ours
+    windows = PureWindowsPath(text)
+    if windows.drive and os.name != "nt":
+        # A Windows path seen from another OS cannot be looked at: judge it by its shape.
+        if [p.lower() for p in windows.parts[-2:]] in (["scripts", "python.exe"], ["scripts", "pythonw.exe"]):
+            return None
+    else:
+        candidate = Path(text) if windows.drive or text.startswith("/") else launcher.parent / text
+        ours = {os.path.normcase(os.path.abspath(p)) for p in (own, scheme.prefix / scheme.gui_interpreter)}
+        if os.path.normcase(os.path.abspath(candidate)) in ours:
+            return None
+    return f"it runs {text!r}, not this environment's Python: left alone"
 
 
 def _entry_point(foreign: ForeignLauncher, name: str, installed: Installed) -> EntryPoint | None:
@@ -158,21 +199,40 @@ def _is_shimgen(data: bytes) -> bool:
         return False
 
 
-def _owners(scheme: Scheme) -> dict[Path, Installed]:
+def _owners(scheme: Scheme, report: AdoptReport) -> dict[Path, Installed]:
+    """Which installed distribution owns each file, per RECORD; an unreadable RECORD is reported."""
     owners: dict[Path, Installed] = {}
-    names = (
-        {p.name[: -len(".dist-info")].rpartition("-")[0] for p in scheme.lib.glob("*.dist-info")}
-        if scheme.lib.is_dir()
-        else set()
-    )
-    for name in sorted(names):
+    folders = sorted(scheme.lib.glob("*.dist-info")) if scheme.lib.is_dir() else []
+    for name in sorted({p.name[: -len(".dist-info")].rpartition("-")[0] for p in folders}):
         try:
             for installed in installed_versions(scheme, normalize_dist(name)):
                 for path in installed.files:
                     owners.setdefault(path, installed)
-        except ShimgenError:
-            continue
+        except ShimgenError as error:
+            where = Path(error.path) if error.path is not None else scheme.lib / name
+            report.skipped.append((where, f"{error.message}; its files are treated as owned by nothing"))
     return owners
+
+
+def _records_to_repair(store: Store, scheme: Scheme, adopting: set[str]) -> list[Installed]:
+    """Installed dists in the store whose RECORD misses some file the store holds for them.
+
+    Only a set comparison: nothing is hashed unless a RECORD is really rewritten,
+    so running ``sync`` after every pip install stays cheap.
+    """
+    found = []
+    for dist in store.dist_names() if store.initialized else []:
+        if dist in adopting:
+            continue
+        try:
+            installed = find_installed(scheme, dist)
+            if installed is None or not (installed.dist_info / "RECORD").is_file():
+                continue
+            if not set(managed_files(store, scheme, dist)) <= set(installed.files):
+                found.append(installed)
+        except ShimgenError:
+            continue  # doctor reports a damaged state or entry
+    return found
 
 
 def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -> AdoptReport:
@@ -199,6 +259,8 @@ def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -
                 if companion.exists():
                     fsutil.move_aside(companion, store.trash_dir)
             _rewrite_record(store, scheme, installed, dropped={*adoption.replaced, *adoption.companions})
+        for installed in report.repairs:
+            _rewrite_record(store, scheme, installed, dropped=set())
     return report
 
 

@@ -187,7 +187,7 @@ def inspect(file: Path, as_json: bool) -> None:
                 value = "; ".join(value)
             elif isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
-            click.echo(f"{key.replace('_', ' '):<{width}}  {value}")
+            click.echo(f"{key.replace('_', ' '):<{width}}  {printable(str(value))}")
     if broken:
         sys.exit(EXIT_BROKEN_LAUNCHER)
 
@@ -230,6 +230,11 @@ def choose_prefix(prefix: Path | None) -> Path:
     if not prefix.is_dir():
         raise ShimgenError("environment prefix is not an existing folder", path=prefix, hint="check --prefix")
     return prefix
+
+
+def printable(text: str) -> str:
+    """Text read from a file (a decoded launcher), safe for a terminal: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _waiting(lock: Path) -> None:
@@ -530,12 +535,17 @@ def adopt(store: Store, dry_run: bool, platform: str | None) -> None:
         installed = adoption.installed
         click.echo(f"{verb} {installed.dist} {installed.version}:")
         for line in adoption.described:
-            click.echo(f"  {line}")
+            click.echo(f"  {printable(line)}")
+    for installed in report.repairs:
+        verb_record = "would rewrite" if dry_run else "rewrote"
+        click.echo(
+            f"{verb_record} the RECORD of {installed.dist} {installed.version} to list its store files"
+        )
     for path, why in report.skipped:
-        click.echo(f"skipped {path.name}: {why}")
+        click.echo(f"skipped {path.name}: {printable(why)}")
     for path in report.unowned:
         click.echo(f"left alone (owned by no distribution): {path.name}")
-    if not report.adoptions:
+    if not report.adoptions and not report.repairs:
         click.echo("nothing to adopt")
 
 

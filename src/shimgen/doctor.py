@@ -92,6 +92,7 @@ def _diagnose(store: Store) -> list[Finding]:
     findings: list[Finding] = []
     links = store.read_links()
     desired: dict[str, str] = {}  # command key -> dist that provides it
+    missing_interpreters: dict[str, list[str]] = {}  # a Python entry points need, but gone
     applied: set[str] = set()
 
     def apply(dist: str) -> Callable[[], object]:
@@ -157,6 +158,8 @@ def _diagnose(store: Store) -> list[Finding]:
         entry_path = "/".join((".shimgen", "store", dist, state.current))
         for command in manifest.commands:
             desired[store.command_key(command.name)] = dist
+            if command.interpreter is not None and not (store.prefix / command.interpreter).is_file():
+                missing_interpreters.setdefault(command.interpreter, []).append(command.name)
             record = command.link_record(entry_path)
             link_path = store.links_dir / command.name
             existing = links.get(command.name)
@@ -198,6 +201,17 @@ def _diagnose(store: Store) -> list[Finding]:
                         action=apply(dist),
                     )
                 )
+    for interpreter, commands in sorted(missing_interpreters.items()):
+        named = ", ".join(sorted(commands)[:5]) + (", ..." if len(commands) > 5 else "")
+        findings.append(
+            Finding(
+                "missing-interpreter",
+                store.prefix / interpreter,
+                f"the environment's Python is missing, so {len(commands)} command(s) cannot run ({named})",
+                None,
+                hint="recreate it (python -m venv on this folder), then run doctor again",
+            )
+        )
     for name, existing in links.items():
         if store.command_key(name) in desired:
             continue

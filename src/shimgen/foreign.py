@@ -29,8 +29,12 @@ from shimgen import pe
 _EOCD = b"PK\x05\x06"
 _UV_TAGS = (b"UVSC", b"UVPY", b"UVUV")
 _RT_RCDATA = 10
-_IMPORT = re.compile(r"^\s*from\s+(?P<module>[\w.]+)\s+import\s+(?P<head>\w+)\s*$", re.M)
-_CALL = re.compile(r"sys\.exit\(\s*(?P<attr>[\w.]+)\(\)\s*\)")
+# Horizontal white space only ([ \t], never \s, which spans lines): these run on text from
+# untrusted files, and \s* at a line start made a file of blank lines take quadratic time.
+_IMPORT = re.compile(r"^[ \t]*from[ \t]+(?P<module>[\w.]+)[ \t]+import[ \t]+(?P<head>\w+)[ \t]*\r?$", re.M)
+_CALL = re.compile(r"sys\.exit\([ \t]*(?P<attr>[\w.]+)\(\)[ \t]*\)")
+# A launcher's __main__.py or a -script.py is a few lines; what is larger is not one.
+_MAX_SCRIPT_BYTES = 1 << 20
 _EASY_INSTALL = re.compile(r"EASY-INSTALL-ENTRY-SCRIPT:\s*'[^']*','(?P<group>[^']+)','(?P<name>[^']+)'")
 
 
@@ -79,11 +83,17 @@ def _entry_point(main: str) -> tuple[str | None, str | None]:
 
 
 def _main_py(archive: bytes) -> str | None:
+    """The ``__main__.py`` of an appended zip; None if there is none or it is not a small script.
+
+    Its size is checked before it is inflated: a few KiB of zip must not become gigabytes.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+            if opened.getinfo("__main__.py").file_size > _MAX_SCRIPT_BYTES:
+                return None
             return opened.read("__main__.py").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return None  # RuntimeError: encrypted; NotImplementedError: a compression zipfile lacks
 
 
 def _zip_start(data: bytes) -> int | None:
@@ -145,10 +155,20 @@ def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
     if b"U\x00V\x00_\x00T\x00R\x00A\x00M\x00P" not in data:  # "UV_TRAMP..." in UTF-16: cheap pre-check
         return None
     try:
-        image = pefile.PE(data=data, fast_load=True)
-        image.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
-    except pefile.PEFormatError:
+        found = _rcdata_by_name(data)
+    except (pefile.PEFormatError, AttributeError, IndexError, ValueError, TypeError):
+        return None  # resources that do not have the shape uv writes: not a uv trampoline
+    if "UV_TRAMPOLINE_KIND" not in found:
         return None
+    interpreter = found.get("UV_PYTHON_PATH", b"").decode("utf-8", "replace") or None
+    module, attr = _entry_point(_main_py(found.get("UV_SCRIPT_DATA", b"")) or "")
+    return ForeignLauncher("uv", gui, interpreter, module, attr)
+
+
+def _rcdata_by_name(data: bytes) -> dict[str, bytes]:
+    """The named RT_RCDATA resources of a PE file (first language of each)."""
+    image = pefile.PE(data=data, fast_load=True)
+    image.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
     found: dict[str, bytes] = {}
     directory = getattr(image, "DIRECTORY_ENTRY_RESOURCE", None)
     for kind in directory.entries if directory is not None else []:
@@ -159,11 +179,7 @@ def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
                 continue
             entry = named.directory.entries[0].data.struct
             found[str(named.name).upper()] = image.get_data(entry.OffsetToData, entry.Size)
-    if "UV_TRAMPOLINE_KIND" not in found:
-        return None
-    interpreter = found.get("UV_PYTHON_PATH", b"").decode("utf-8", "replace") or None
-    module, attr = _entry_point(_main_py(found.get("UV_SCRIPT_DATA", b"")) or "")
-    return ForeignLauncher("uv", gui, interpreter, module, attr)
+    return found
 
 
 def _setuptools(path: Path, data: bytes) -> ForeignLauncher | None:
@@ -173,7 +189,8 @@ def _setuptools(path: Path, data: bytes) -> ForeignLauncher | None:
     for suffix, gui in (("-script.pyw", True), ("-script.py", False)):
         script = path.with_name(stem + suffix)
         if script.is_file():
-            text = script.read_text(encoding="utf-8", errors="replace")
+            with open(script, "rb") as stream:
+                text = stream.read(_MAX_SCRIPT_BYTES).decode("utf-8", "replace")
             interpreter = parse_shebang(text.split("\n", 1)[0].rstrip("\r"))
             module, attr = _entry_point(text)
             reference = _EASY_INSTALL.search(text)

@@ -192,7 +192,8 @@ def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
             for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8", errors="replace"))):
                 if row:
                     files.append(_confined(scheme, row[0], record))
-        installer = (folder / "INSTALLER").read_text().strip() if (folder / "INSTALLER").is_file() else ""
+        marker = folder / "INSTALLER"
+        installer = marker.read_text("utf-8", errors="replace").strip() if marker.is_file() else ""
         found.append(Installed(dist, version, folder, files, installer))
     return found
 
@@ -213,6 +214,8 @@ def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
     symlink or junction that leads out of the prefix, and nothing is ever deleted
     through one (pip compares real paths the same way).
     """
+    if "\0" in recorded:
+        raise PathRefused(f"RECORD names an impossible path: {recorded!r}", path=record)
     path = Path(os.path.normpath(scheme.lib / recorded.replace("\\", "/")))
     inside = str(scheme.prefix) + os.sep
     real_inside = os.path.realpath(scheme.prefix) + os.sep
