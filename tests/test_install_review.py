@@ -289,3 +289,37 @@ def test_a_prefix_no_shebang_can_name_is_refused_before_anything_is_written(tmp_
     code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
     assert code == 1 and "cannot name safely" in err
     assert snapshot(prefix) == before
+
+
+def test_every_wheel_is_checked_before_the_first_is_installed(tmp_path: Path, venv: Path) -> None:
+    good = tool_wheel(tmp_path / "good", "1.0")
+    tampered = build_wheel(tmp_path, "other", "1.0", {"other.py": b"X = 1\n"})
+    with zipfile.ZipFile(tampered) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["other.py"] = b"X = 2\n"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    clash = build_wheel(tmp_path, "clash", "1.0", {"clash.py": b""}, entry_points=TOOL_POINTS)
+    before = snapshot(venv)
+    for wheels, error in (
+        ((good, tampered), "does not match its RECORD hash"),
+        ((good, tool_wheel(tmp_path / "again", "2.0")), "tool is given twice"),
+        ((good, clash), "provide the command 'tool'"),
+    ):
+        code, out, err = run("install", "--prefix", venv, *wheels)
+        assert code == 1 and error in err and out == "", err
+        assert snapshot(venv) == before
+
+
+def test_progress_counts_every_byte_read(tmp_path: Path, venv: Path) -> None:
+    """The bar once counted library files only: a wheel that is one big program stayed at 0%."""
+    from shimgen.install import install_wheel, progress_total
+    from shimgen.store import Store
+
+    program = b"\x7fELF" + os.urandom(1 << 20)
+    wheel = tool_wheel(tmp_path / "w", "1.0", {"tool-1.0.data/scripts/big": program})
+    counted: list[int] = []
+    install_wheel(Store(venv), wheel, progress=counted.append)
+    with WheelFile(wheel) as opened:
+        assert sum(counted) == progress_total(opened) > 2 * len(program)

@@ -8,6 +8,7 @@ problems (after ``--fix``: problems it could not fix).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -25,11 +26,12 @@ from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
 from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
-from shimgen.install import PLATFORMS, forget_commands, install_wheel
+from shimgen.install import PLATFORMS, forget_commands, install_wheel, progress_total
 from shimgen.install import uninstall as uninstall_dist
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
 from shimgen.store import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, Store, native_entry
+from shimgen.wheelfile import WheelFile
 
 EXIT_ERROR = 1
 EXIT_BROKEN_LAUNCHER = 3
@@ -482,19 +484,51 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
     No dependency resolution: the wheels are installed exactly as given (let
     pip or uv choose them, for example with 'pip download').
     """
+    for path in wheels:
+        if not path.is_file():
+            raise ShimgenError("no such wheel", path=path)
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(WheelFile(path)) for path in wheels]
+        _check_together(opened)
+        total = sum(progress_total(wheel) for wheel in opened)
+        show = sys.stderr.isatty() and total > 8 * 1024 * 1024
+        label = opened[0].path.name if len(opened) == 1 else f"{len(opened)} wheels"
+        bar = stack.enter_context(
+            click.progressbar(length=total, label=f"installing {label}", file=sys.stderr)
+            if show
+            else contextlib.nullcontext()
+        )
+        progress = bar.update if bar is not None else None
+        for checked in opened:  # every wheel is checked against its RECORD before any is installed
+            checked.verify(progress)
+        for checked in opened:
+            result = install_wheel(store, checked, platform=platform, progress=progress)
+            was = f" (was {result.previous})" if result.previous and result.previous != result.version else ""
+            commands = f"; commands: {', '.join(result.commands)}" if result.commands else ""
+            click.echo(f"installed {result.dist} {result.version}{was}{commands}")
+
+
+def _check_together(wheels: list[WheelFile]) -> None:
+    """Refuse, before anything is installed, wheels that cannot all be installed in one go."""
+    seen: dict[str, WheelFile] = {}
+    commands: dict[str, WheelFile] = {}
     for wheel in wheels:
-        if not wheel.is_file():
-            raise ShimgenError("no such wheel", path=wheel)
-    for wheel in wheels:
-        size = wheel.stat().st_size
-        if sys.stderr.isatty() and size > 4 * 1024 * 1024:
-            with click.progressbar(length=size, label=f"installing {wheel.name}", file=sys.stderr) as bar:
-                result = install_wheel(store, wheel, platform=platform, progress=bar.update)
-        else:
-            result = install_wheel(store, wheel, platform=platform)
-        was = f" (was {result.previous})" if result.previous and result.previous != result.version else ""
-        commands = f"; commands: {', '.join(result.commands)}" if result.commands else ""
-        click.echo(f"installed {result.dist} {result.version}{was}{commands}")
+        if wheel.dist in seen:
+            raise ShimgenError(
+                f"{wheel.dist} is given twice ({seen[wheel.dist].path.name} and {wheel.path.name})",
+                path=wheel.path,
+                hint="give one wheel per distribution",
+            )
+        seen[wheel.dist] = wheel
+        for command in wheel.commands():
+            other = commands.get(command.lower())
+            if other is not None:
+                raise ShimgenError(
+                    f"both {other.path.name} and {wheel.path.name} provide the command {command!r}",
+                    path=wheel.path,
+                    hint="install one of them",
+                )
+            commands[command.lower()] = wheel
 
 
 @main.command()

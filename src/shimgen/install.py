@@ -462,39 +462,64 @@ class Installation:
 
 
 def install_wheel(
-    store: Store, wheel_path: Path, *, platform: str | None = None, progress: Progress | None = None
+    store: Store,
+    wheel: Path | WheelFile,
+    *,
+    platform: str | None = None,
+    progress: Progress | None = None,
 ) -> InstallResult:
     """Install or upgrade one wheel; the environment's running tools are never touched.
 
     The whole wheel is checked against its RECORD, and its commands against the
-    environment, before the first file is written.
+    environment, before the first file is written. ``wheel`` is a path, or a
+    :class:`WheelFile` the caller opened (and may have verified already, as the
+    CLI does for every wheel before it installs the first). ``progress`` is
+    called with the bytes read: :func:`progress_total` for an unverified wheel,
+    half of it for a verified one.
     """
-    with WheelFile(wheel_path) as wheel:
-        wheel.verify()
-        installation = Installation(store, wheel.dist, platform=platform)
-        library: list[tuple[str, str, str]] = []
-        for member in wheel.members:
-            if member == f"{wheel.dist_info}/RECORD" or member.endswith((".jws", ".p7s")):
-                continue
-            if member.startswith(f"{wheel.data_dir}/"):
-                key, _, rest = member[len(wheel.data_dir) + 1 :].partition("/")
-                if key == "scripts":
-                    installation.write_file(key, rest, wheel.read(member))
-                    continue
-                installation.scheme.folder(key, wheel.dist)  # an unknown .data folder fails here, early
-                library.append((member, key, rest))
-            else:
-                library.append((member, "purelib" if wheel.root_is_purelib else "platlib", member))
-        for point in wheel.entry_points():
-            installation.add_entry_point(point)
-        installation.check(wheel.version)
-        with installation:
-            for member, key, path in library:
+    if isinstance(wheel, WheelFile):
+        return _install_open_wheel(store, wheel, platform, progress)
+    with WheelFile(wheel) as opened:
+        return _install_open_wheel(store, opened, platform, progress)
+
+
+def progress_total(wheel: WheelFile) -> int:
+    """What :func:`install_wheel` reports progress against: every byte is read to verify, then to install."""
+    return 2 * wheel.uncompressed_size
+
+
+def _install_open_wheel(
+    store: Store, wheel: WheelFile, platform: str | None, progress: Progress | None
+) -> InstallResult:
+    wheel.verify(progress)
+    installation = Installation(store, wheel.dist, platform=platform)
+    library: list[tuple[str, str, str]] = []
+    for member in wheel.members:
+        if member.startswith(f"{wheel.data_dir}/"):
+            key, _, rest = member[len(wheel.data_dir) + 1 :].partition("/")
+            if key == "scripts":
                 data = wheel.read(member)
-                installation.write_file(key, path, data, executable=_is_executable(wheel, member))
+                installation.write_file(key, rest, data)
                 if progress:
                     progress(len(data))
-            return installation.finalize(wheel.version, wheel.dist_info)
+                continue
+            installation.scheme.folder(key, wheel.dist)  # an unknown .data folder fails here, early
+            library.append((member, key, rest))
+        elif member == f"{wheel.dist_info}/RECORD" or member.endswith((".jws", ".p7s")):
+            if progress:
+                progress(wheel.info(member).file_size)  # verified, not installed: RECORD is rewritten
+        else:
+            library.append((member, "purelib" if wheel.root_is_purelib else "platlib", member))
+    for point in wheel.entry_points():
+        installation.add_entry_point(point)
+    installation.check(wheel.version)
+    with installation:
+        for member, key, path in library:
+            data = wheel.read(member)
+            installation.write_file(key, path, data, executable=_is_executable(wheel, member))
+            if progress:
+                progress(len(data))
+        return installation.finalize(wheel.version, wheel.dist_info)
 
 
 def _is_executable(wheel: WheelFile, member: str) -> bool:

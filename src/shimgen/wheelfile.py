@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
@@ -54,6 +55,7 @@ class WheelFile:
         self.version = check_version(match["version"])
         self.platform = match["platform"]
         self.record: dict[str, RecordRow] = {}  # filled by _check, once RECORD is read
+        self._verified = False
         try:
             self._zip = zipfile.ZipFile(self.path)
         except (OSError, zipfile.BadZipFile) as error:
@@ -172,10 +174,30 @@ class WheelFile:
         except UnicodeDecodeError:
             raise ShimgenError(f"wheel member {member} is not UTF-8", path=self.path) from None
 
-    def verify(self) -> None:
-        """Check every member against RECORD (hash and size)."""
+    def verify(self, progress: Callable[[int], None] | None = None) -> None:
+        """Check every member against RECORD (hash and size); only once per open wheel."""
+        if self._verified:
+            return
         for name in self.members:
-            self.read(name)
+            data = self.read(name)
+            if progress:
+                progress(len(data))
+        self._verified = True
+
+    @property
+    def uncompressed_size(self) -> int:
+        return sum(self._zip.getinfo(name).file_size for name in self.members)
+
+    def commands(self) -> list[str]:
+        """The command names this wheel brings: its entry points and top-level ``.data/scripts`` files.
+
+        (Without the ``.exe`` a Windows layout drops; for comparing wheels of one install.)
+        """
+        scripts = [
+            name.rsplit("/", 1)[1] for name in self.scripts() if name.count("/") == 2
+        ]  # <name>.data/scripts/<file>
+        names = [p.name for p in self.entry_points()]
+        return names + [s[:-4] if s.lower().endswith(".exe") else s for s in scripts]
 
     def entry_points(self) -> list[EntryPoint]:
         if f"{self.dist_info}/entry_points.txt" not in self.members:
