@@ -26,7 +26,7 @@ from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
 from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
-from shimgen.install import PLATFORMS, forget_commands, install_wheel, progress_total
+from shimgen.install import PLATFORMS, check_fits, forget_commands, install_wheel, progress_total
 from shimgen.install import uninstall as uninstall_dist
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.pe import Arch
@@ -469,7 +469,8 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
     "--platform",
     type=click.Choice(list(PLATFORMS)),
     help="Prepare a Windows environment from any OS (cross-installation for images and tests). "
-    "Default: the running platform.",
+    "Default: the environment's layout once set up; before that, Windows on Windows or where the "
+    "prefix has Scripts\\ and no bin/, else this OS.",
 )
 @store_options
 def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> None:
@@ -482,13 +483,18 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
     'pip uninstall' keep working.
 
     No dependency resolution: the wheels are installed exactly as given (let
-    pip or uv choose them, for example with 'pip download').
+    pip or uv choose them, for example with 'pip download'). Every wheel is
+    checked first (its RECORD, that its tags fit the environment's Python and
+    platform, that no two give the same command), so a bad one leaves the
+    environment unchanged.
     """
     for path in wheels:
         if not path.is_file():
             raise ShimgenError("no such wheel", path=path)
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(WheelFile(path)) for path in wheels]
+        for checked in opened:
+            check_fits(store, checked, platform)
         _check_together(opened)
         total = sum(progress_total(wheel) for wheel in opened)
         show = sys.stderr.isatty() and total > 8 * 1024 * 1024
@@ -550,13 +556,13 @@ def uninstall(store: Store, dists: tuple[str, ...]) -> None:
 @click.option(
     "--platform",
     type=click.Choice(list(PLATFORMS)),
-    help="For an environment not set up yet: a Windows one, from any OS. Default: the running platform.",
+    help="For an environment not set up yet: a Windows one, from any OS. Default: as for install.",
 )
 @store_options
 def adopt(store: Store, dry_run: bool, platform: str | None) -> None:
     """Make an environment installed by pip, uv or installer safe to upgrade while its tools run.
 
-    Programs in Scripts\\\\ (or bin/) that an installed distribution owns move
+    Programs in Scripts\\ (or bin/) that an installed distribution owns move
     into the store and get launchers; launchers of distlib (pip), setuptools
     and uv are decoded and replaced; RECORD files are rewritten to match.
     Files owned by nothing are left alone and listed. Running it again

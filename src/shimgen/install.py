@@ -37,6 +37,7 @@ from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import WindowsShims
 from shimgen.store import POSIX, WINDOWS, Layout, Store, shims_for
+from shimgen.tags import check_wheel_fits, environment_python
 from shimgen.wheelfile import WheelFile
 
 INSTALLER_NAME = "shimgen"
@@ -443,6 +444,8 @@ class Installation:
             manifest = published.manifest
         elif store.initialized and store.read_state(self.dist) is not None:
             store.remove(self.dist)
+        elif self.kind is not None:
+            store.record_layout(self.layout)  # --platform was given: later installs need not repeat it
         fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
         self._digests.pop(info / "INSTALLER", None)  # the wheel's own INSTALLER, if it had one, is gone
         managed = managed_files(store, scheme, self.dist, manifest) if commands else {}
@@ -488,9 +491,24 @@ def progress_total(wheel: WheelFile) -> int:
     return 2 * wheel.uncompressed_size
 
 
+def check_fits(store: Store, wheel: WheelFile, platform: str | None = None) -> None:
+    """Refuse a wheel built for another OS, architecture or Python than the environment's (see tags)."""
+    kind, arch = platform_layout(platform)
+    layout = store.planned_layout(kind, arch)
+    check_wheel_fits(
+        wheel.path.name,
+        wheel.python_tag,
+        wheel.abi_tag,
+        wheel.platform,
+        windows_arch=layout.arch if layout.kind == WINDOWS else None,
+        version=environment_python(store.prefix),
+    )
+
+
 def _install_open_wheel(
     store: Store, wheel: WheelFile, platform: str | None, progress: Progress | None
 ) -> InstallResult:
+    check_fits(store, wheel, platform)
     wheel.verify(progress)
     installation = Installation(store, wheel.dist, platform=platform)
     library: list[tuple[str, str, str]] = []

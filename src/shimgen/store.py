@@ -118,7 +118,7 @@ def detect_layout(prefix: Path, kind: str | None = None, arch: str | None = None
     raise ShimgenError(
         "cannot tell which Windows architecture this environment is for",
         path=prefix,
-        hint="pass --arch x64, x86 or arm64",
+        hint="say which: --platform win_amd64, win32 or win_arm64 ('shimgen link': --arch x64, x86, arm64)",
     )
 
 
@@ -412,9 +412,7 @@ class Store:
         )
         dist = normalize_dist(dist)
         with self.locked(create=True):
-            if not self.initialized:
-                fsutil.atomic_write(self.config_path, layout.to_bytes())
-                self._layout = layout
+            self.record_layout(layout)
             self._check_commands_free(dist, commands, layout, take_over)  # again: another writer may have won
             manifest, created = build_entry(
                 self.store_dir / dist, dist, version, files, commands, self.trash_dir
@@ -430,6 +428,12 @@ class Store:
             self.apply_state(dist, take_over, current=manifest)
             entry = self.entry_dir(dist, manifest.entry_name)
             return PublishResult(dist, version, entry, previous, created, manifest)
+
+    def record_layout(self, layout: Layout) -> None:
+        """Fix this prefix's layout in ``.shimgen/config.json`` if it has none yet. Hold the lock."""
+        if not self.initialized:
+            fsutil.atomic_write(self.config_path, layout.to_bytes())
+            self._layout = layout
 
     def check_publish(
         self,

@@ -53,7 +53,7 @@ class WheelFile:
             )
         self.dist = normalize_dist(match["dist"])
         self.version = check_version(match["version"])
-        self.platform = match["platform"]
+        self.python_tag, self.abi_tag, self.platform = match["python"], match["abi"], match["platform"]
         self.record: dict[str, RecordRow] = {}  # filled by _check, once RECORD is read
         self._verified = False
         try:
