@@ -323,3 +323,19 @@ def test_progress_counts_every_byte_read(tmp_path: Path, venv: Path) -> None:
     install_wheel(Store(venv), wheel, progress=counted.append)
     with WheelFile(wheel) as opened:
         assert sum(counted) == progress_total(opened) > 2 * len(program)
+
+
+def test_rollback_of_a_wheel_installed_distribution_is_refused(tmp_path: Path, venv: Path) -> None:
+    """It switched the entry-point scripts only: 'rolled back to 1.0' while 2.0's code ran."""
+    for version in ("1.0", "2.0"):
+        assert run("install", "--prefix", venv, tool_wheel(tmp_path / version, version))[0] == 0
+    before = snapshot(venv)
+    for extra in ((), ("--to", "1.0")):
+        code, _, err = run("rollback", "--prefix", venv, "tool", *extra)
+        assert code == 1 and "would leave its library files at 2.0" in err
+        assert "install the tool 1.0 wheel instead" in err
+    assert snapshot(venv) == before
+    code, out, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1.0", "1.0"))
+    assert code == 0 and out.startswith("installed tool 1.0 (was 2.0)"), err
+    result = subprocess.run([venv / "bin" / "tool"], capture_output=True, text=True, check=True)
+    assert result.stdout == "tool 1.0\n"

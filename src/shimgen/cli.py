@@ -26,9 +26,18 @@ from shimgen.entrypoints import load_entry_points
 from shimgen.errors import ShimgenError
 from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
-from shimgen.install import PLATFORMS, check_fits, forget_commands, install_wheel, progress_total
+from shimgen.install import (
+    PLATFORMS,
+    check_fits,
+    find_installed,
+    forget_commands,
+    install_wheel,
+    progress_total,
+    scheme_for,
+)
 from shimgen.install import uninstall as uninstall_dist
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
+from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.store import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, Store, native_entry
 from shimgen.wheelfile import WheelFile
@@ -365,12 +374,33 @@ def rollback(store: Store, dist: str, to: str | None) -> None:
     Each command switches atomically. Without --to, the current and previous
     versions swap places, so rolling back twice returns to where you started;
     with --to, running the same command again changes nothing.
+
+    For programs published with 'shimgen link'. A distribution installed from
+    a wheel is refused: its library files would stay at the installed
+    version; install the wheel of the version you want instead.
     """
+    _refuse_mixed_rollback(store, normalize_dist(dist), to)
     current, target = store.rollback(dist, to)
     if current == target:
         click.echo(f"{dist} already runs {_version_of(target)}")
     else:
         click.echo(f"rolled back {dist}: {_version_of(current)} -> {_version_of(target)}")
+
+
+def _refuse_mixed_rollback(store: Store, dist: str, to: str | None) -> None:
+    """A wheel-installed dist rolled back by its commands alone would run old scripts on new libraries."""
+    state = store.read_state(dist) if store.initialized else None
+    if state is None or (to is None and len(state.generations) < 2):
+        return  # Store.rollback explains what is wrong
+    target = to if to is not None else _version_of(state.generations[1])
+    installed = find_installed(scheme_for(store.prefix, store.layout()), dist)
+    if installed is not None and installed.version != _version_of(target):
+        raise ShimgenError(
+            f"{dist} {installed.version} is installed from a wheel: rolling back only its commands "
+            f"to {_version_of(target)} would leave its library files at {installed.version}",
+            path=installed.dist_info,
+            hint=f"install the {dist} {_version_of(target)} wheel instead (shimgen install WHEEL)",
+        )
 
 
 @main.command()
