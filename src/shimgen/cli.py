@@ -538,7 +538,12 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
         for checked in opened:  # every wheel is checked against its RECORD before any is installed
             checked.verify(progress)
         for checked in opened:
-            result = install_wheel(store, checked, platform=platform, progress=progress)
+            try:
+                result = install_wheel(store, checked, platform=platform, progress=progress)
+            except ShimgenError as error:
+                if error.path is None or checked.path.name not in f"{error.message} {error.path}":
+                    error.message = f"{checked.path.name}: {error.message}"  # which wheel, of several
+                raise
             was = f" (was {result.previous})" if result.previous and result.previous != result.version else ""
             commands = f"; commands: {', '.join(result.commands)}" if result.commands else ""
             click.echo(f"installed {result.dist} {result.version}{was}{commands}")
