@@ -10,7 +10,6 @@ rotating, the filesystem flushed before each timed run):
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -70,10 +69,58 @@ def with_distlib(wheel: Path, prefix: Path, windows: bool) -> None:
     Wheel(str(wheel)).install(paths, ScriptMaker(None, None))
 
 
+def with_bare_file_operations(wheel: Path, prefix: Path, windows: bool) -> None:
+    """Not an installer: the file operations shimgen's design needs for this wheel, in a bare loop.
+
+    Each library file and, per command, the entry script, the link record and the launcher
+    (an 8 KiB copy) or symlink: written under a temporary name, flushed once per batch
+    (syncfs), renamed in. No checks, no RECORD, no manifest: its row is the floor the design
+    itself sets, so the gap between it and ``shimgen install`` is shimgen's code, and the gap
+    between it and pypa/installer is the design (three durable files per command, not one).
+    """
+    import zipfile
+
+    from shimgen import fsutil, stub_bytes
+
+    with zipfile.ZipFile(wheel) as archive:
+        library = {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+    points = [line.split("=")[0].strip() for line in library[next(n for n in library if n.endswith(
+        "entry_points.txt"))].decode().splitlines() if "=" in line]  # fmt: skip
+    site = Path(_scheme(prefix, windows)["purelib"])
+    store, links = prefix / ".shimgen" / "store" / "bench" / "1.0", prefix / ".shimgen" / "links"
+    scripts = prefix / ("Scripts" if windows else "bin")
+    for folder in (store, links, scripts):
+        folder.mkdir(parents=True, exist_ok=True)
+
+    defer = fsutil.DEFER_FILE_SYNC
+
+    def batch(files: dict[Path, bytes | str]) -> None:
+        temporaries = {}
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(data, str):  # a symlink
+                temporary = path.with_name(f".{path.name}.tmp")
+                os.symlink(data, temporary)
+            else:
+                temporary = fsutil.write_temporary(path.parent, path.name, data, sync=not defer)
+            temporaries[path] = temporary
+        if defer:
+            fsutil.sync_filesystem(prefix)
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+
+    batch({site / name: data for name, data in library.items()})
+    batch({store / name: b"#!/usr/bin/python\nimport sys\n" for name in points})
+    batch({links / name: f"shimgen-link 1\ntarget=x/{name}\n".encode() for name in points})
+    launcher = stub_bytes("x64")
+    batch({scripts / (f"{n}.exe" if windows else n): launcher if windows else f"../x/{n}" for n in points})
+
+
 TOOLS = {
     "shimgen install": with_shimgen,
     "pypa/installer": with_installer,
     "distlib Wheel.install": with_distlib,
+    "bare file operations of shimgen's design": with_bare_file_operations,
 }
 
 
@@ -104,5 +151,6 @@ def measure(entry_points: int, rounds: int, windows: bool) -> dict[str, list[flo
                 started = time.perf_counter()
                 tool(wheel, prefix, windows)
                 timings[name].append(time.perf_counter() - started)
-                shutil.rmtree(prefix)
+        # Prefixes are deleted together at the end: deleting thousands of files between runs left
+        # the disk busy (and, with online discard, slow) during the next tool's run.
     return timings

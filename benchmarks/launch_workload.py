@@ -17,8 +17,10 @@ Every variant runs the same code: the same ``noop.exe``, or the same entry point
 (shimgen's, which follows distlib's conventions) importing the same module.
 
 A launcher adds one process start, so the floor of its overhead is starting and reaping one empty
-process: the median of ``noop.exe`` run directly. A launcher's added time is the median over
-rounds of (launcher run - direct run of the same round): paired, so drifts of the machine cancel.
+process: the median of ``noop.exe`` run directly. One CPU is kept busy while the timer runs (see
+:func:`cpu_kept_busy`: an idle virtual CPU woke up late at random and swamped every figure).
+A launcher's added time is the median over rounds of (launcher run - direct run of the same
+round): paired, so drifts of the machine cancel.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import io
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -244,10 +247,28 @@ def run_timer(wine: Wine, timer: Path, commands: dict[str, str], rounds: int) ->
     return {label: [samples[r][label] for r in complete] for label in labels}
 
 
+@contextmanager
+def cpu_kept_busy() -> Iterator[None]:
+    """A busy loop in a child process while the timer runs.
+
+    On the virtual machines this was measured on, a process start under Wine took either about
+    8 ms or about 38 ms, at random (about half of them): something in waking an idle virtual CPU.
+    With one CPU kept busy the slow mode vanished for every variant alike (noop.exe run directly:
+    median 7.8 ms, 90th percentile 9.0 ms, against 38.1 and 44.4 ms without). The figures then
+    measure the launchers, not the hypervisor; the busy loop is the same for every variant.
+    """
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def measure(rounds: int) -> dict[str, list[float]]:
     """Seconds per run for every variant, keyed by row label; equal-length lists, paired by index
     within each group (native, Python)."""
-    with benchmark_prefix() as (wine, timer, layout):
+    with benchmark_prefix() as (wine, timer, layout), cpu_kept_busy():
         return {
             **run_timer(wine, timer, layout.native, rounds),
             **run_timer(wine, timer, layout.python, rounds),
