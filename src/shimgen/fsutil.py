@@ -113,7 +113,8 @@ def replace(source: Path, destination: Path) -> None:
     On failure ``destination`` is unchanged (a rename is all or nothing) and
     ``source`` is still there for the caller to clean up.
     """
-    _retrying(lambda: os.replace(source, destination), destination, f"rename {Path(source).name} into place")
+    name = os.path.basename(source)
+    _retrying(lambda: os.replace(source, destination), destination, f"rename {name} into place")
 
 
 def remove_file(path: Path) -> None:

@@ -36,7 +36,7 @@ from shimgen.linkrecord import LinkRecord, check_relative_path
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import WindowsShims
-from shimgen.store import POSIX, WINDOWS, Layout, Store, shims_for
+from shimgen.store import POSIX, WINDOWS, Layout, Store
 from shimgen.tags import check_wheel_fits, environment_python
 from shimgen.wheelfile import WheelFile
 
@@ -266,7 +266,8 @@ class Installation:
         self.scripts: list[EntryFile] = []
         self.entry_points: list[EntryPoint] = []
         self._entry: tuple[tuple[int, int], tuple[list[EntryFile], list[Command]]] | None = None
-        self._checked: tuple[str, int, int] | None = None  # what check() accepted: version, sizes
+        # What check() accepted (version, sizes) and the layout it checked against.
+        self._checked: tuple[tuple[str, int, int], Layout | None] | None = None
         self._shims: set[Path] | None = None  # the environment's launchers, read when first needed
         self._checked_folders: set[Path] = set()  # destination folders known to be really inside
         self._lock: contextlib.AbstractContextManager[None] | None = None
@@ -396,12 +397,13 @@ class Installation:
     def check(self, version: str) -> None:
         """Refuse, before anything is written, commands the environment cannot take."""
         files, commands = self.entry()
+        layout = None
         if commands:
             take_over = self._taken_over(installed_versions(self.scheme, self.dist), commands)
-            self.store.check_publish(
+            layout = self.store.check_publish(
                 self.dist, version, files, commands, platform=self.kind, arch=self.arch, take_over=take_over
             )
-        self._checked = version, len(files), len(commands)
+        self._checked = (version, len(files), len(commands)), layout
 
     def _taken_over(self, earlier: list[Installed], commands: list[Command]) -> set[str]:
         """Commands whose file in Scripts (or bin) an earlier install of this dist put there.
@@ -411,7 +413,7 @@ class Installation:
         replaces any file of the old version. Any other file in the way is refused.
         """
         owned = {path for previous in earlier for path in previous.files}
-        shims = shims_for(self.store.prefix, self.layout)
+        shims = self.store.shims_for(self.layout)
         return {command.name for command in commands if shims.path(command.name) in owned}
 
     def finalize(self, version: str, dist_info: str) -> InstallResult:
@@ -427,8 +429,9 @@ class Installation:
         # before this wheel's dist-info is in place.
         earlier = installed_versions(scheme, self.dist)
         files, commands = self.entry()
-        if self._checked != (version, len(files), len(commands)):  # not checked by the driver yet
-            self.check(version)
+        if self._checked is None or self._checked[0] != (version, len(files), len(commands)):
+            self.check(version)  # the driver did not check this yet
+        assert self._checked is not None
         self._place_library_files()
         manifest = None
         if commands:
@@ -440,6 +443,7 @@ class Installation:
                 platform=self.kind,
                 arch=self.arch,
                 take_over=self._taken_over(earlier, commands),
+                checked=self._checked[1],
             )
             manifest = published.manifest
         elif store.initialized and store.read_state(self.dist) is not None:

@@ -235,6 +235,7 @@ class Store:
         self.on_wait = on_wait
         self._lock = filelock.FileLock(str(self.lock_path))
         self._layout: Layout | None = None
+        self._shims: dict[Layout, Shims] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -256,7 +257,13 @@ class Store:
         return self._layout
 
     def shims(self) -> Shims:
-        return shims_for(self.prefix, self.layout())
+        return self.shims_for(self.layout())
+
+    def shims_for(self, layout: Layout) -> Shims:
+        """The shims of ``layout`` in this prefix; one object per layout, so its path cache lasts."""
+        if layout not in self._shims:
+            self._shims[layout] = shims_for(self.prefix, layout)
+        return self._shims[layout]
 
     def state_path(self, dist: str) -> Path:
         return self.dists_dir / f"{dist}.json"
@@ -399,6 +406,7 @@ class Store:
         platform: str | None = None,
         arch: str | None = None,
         take_over: Collection[str] = (),
+        checked: Layout | None = None,
     ) -> PublishResult:
         """Make ``files`` the current entry of ``dist`` and point ``commands`` at it.
 
@@ -406,12 +414,22 @@ class Store:
         it) until GC. Publishing content that is already current changes nothing.
         ``take_over`` names commands whose foreign files in Scripts (or bin) the
         new launchers replace (``adopt``); any other foreign file is refused.
+        ``checked`` is what :meth:`check_publish` returned for these same arguments,
+        when the caller ran it first (an installer, before its library files):
+        the input is then not validated twice; the commands are still checked
+        again under the lock, as another writer may have taken one since.
         """
-        layout = self.check_publish(
+        layout = checked or self.check_publish(
             dist, version, files, commands, platform=platform, arch=arch, take_over=take_over
         )
         dist = normalize_dist(dist)
         with self.locked(create=True):
+            if checked is not None and self.planned_layout(platform, arch) != checked:
+                raise ShimgenError(
+                    "another shimgen set this environment up differently meanwhile",
+                    path=self.config_path,
+                    hint="run the command again",
+                )
             self.record_layout(layout)
             self._check_commands_free(dist, commands, layout, take_over)  # again: another writer may have won
             manifest, created = build_entry(
@@ -707,7 +725,7 @@ class Store:
         links = self.read_links()
         key = self._command_key_function()
         by_key = {key(name): record for name, record in links.items()}
-        shims = shims_for(self.prefix, layout)
+        shims = self.shims_for(layout)
         for command in commands:
             check_command_name(command.name)
             record = by_key.get(key(command.name))
