@@ -339,3 +339,18 @@ def test_rollback_of_a_wheel_installed_distribution_is_refused(tmp_path: Path, v
     assert code == 0 and out.startswith("installed tool 1.0 (was 2.0)"), err
     result = subprocess.run([venv / "bin" / "tool"], capture_output=True, text=True, check=True)
     assert result.stdout == "tool 1.0\n"
+
+
+def test_a_record_row_without_a_hash_is_refused(tmp_path: Path) -> None:
+    """Only RECORD itself (and signatures) may go unhashed; otherwise any bytes would pass."""
+    wheel = build_wheel(tmp_path, "demo", "1.0", {"demo.py": b"x"})
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    record = "demo-1.0.dist-info/RECORD"
+    members[record] = members[record].replace(f"demo.py,{record_hash(b'x')},1".encode(), b"demo.py,,")
+    members["demo.py"] = b"anything at all"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ShimgenError, match="RECORD gives no hash or size for 'demo.py'"):
+        WheelFile(wheel)

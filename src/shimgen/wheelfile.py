@@ -56,6 +56,7 @@ class WheelFile:
         self.python_tag, self.abi_tag, self.platform = match["python"], match["abi"], match["platform"]
         self.record: dict[str, RecordRow] = {}  # filled by _check, once RECORD is read
         self._verified = False
+        self._hashed: set[str] = set()  # members whose bytes matched their RECORD hash
         try:
             self._zip = zipfile.ZipFile(self.path)
         except (OSError, zipfile.BadZipFile) as error:
@@ -120,6 +121,12 @@ class WheelFile:
             if len(fields) != 3:
                 raise ShimgenError(f"malformed RECORD row {fields!r}", path=self.path)
             path, digest, size = fields
+            unhashed = path == f"{self.dist_info}/RECORD" or path.endswith((".jws", ".p7s"))
+            if not unhashed and (not digest or not size):
+                raise ShimgenError(
+                    f"RECORD gives no hash or size for {path!r} (only RECORD itself may have none)",
+                    path=self.path,
+                )
             if size and not re.fullmatch(r"[0-9]+", size):
                 raise ShimgenError(
                     f"malformed RECORD row {fields!r}: the size is not a number", path=self.path
@@ -150,7 +157,7 @@ class WheelFile:
         if row is not None:
             if row.size is not None and row.size != len(data):
                 raise ShimgenError(f"wheel member {name!r} has the wrong size for RECORD", path=self.path)
-            if row.hash is not None:
+            if row.hash is not None and name not in self._hashed:  # once per member; zipfile checks the CRC
                 algorithm, _, expected = row.hash.partition("=")
                 if algorithm not in _HASHES:
                     raise ShimgenError(
@@ -161,6 +168,7 @@ class WheelFile:
                     raise ShimgenError(
                         f"wheel member {name!r} does not match its RECORD hash", path=self.path
                     )
+                self._hashed.add(name)
         return data
 
     def read_text(self, name: str, *, in_dist_info: bool = True) -> str:
