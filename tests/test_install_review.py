@@ -352,5 +352,5 @@ def test_a_record_row_without_a_hash_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    with pytest.raises(ShimgenError, match="RECORD gives no hash or size for 'demo.py'"):
+    with pytest.raises(ShimgenError, match=r"RECORD gives no hash or size for 'demo\.py'"):
         WheelFile(wheel)
