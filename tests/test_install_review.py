@@ -112,7 +112,9 @@ def test_the_installer_destination_writes_no_library_file_when_a_command_is_take
     [
         ("evil-1.0.data/data/.shimgen/links/tool", "shimgen's own folder"),
         ("evil-1.0.data/data/.shimgen/dists/tool.json", "shimgen's own folder"),
-        ("evil-1.0.data/data/bin/tool", "would replace the launcher of a command"),
+        ("evil-1.0.data/data/bin/tool", "command 'tool' belongs to tool"),  # a program in bin: a command
+        ("evil-1.0.data/data/BIN/tool", "would go where launchers go"),  # Windows and macOS ignore case
+        ("evil-1.0.data/data/lib64/{python}/site-packages/tool-1.0.dist-info/RECORD", "another distribution"),
         ("evil-1.0.data/purelib/tool-1.0.dist-info/RECORD", "another distribution's metadata"),
     ],
 )
@@ -121,6 +123,7 @@ def test_a_wheel_cannot_write_shimgen_records_launchers_or_other_metadata(
 ) -> None:
     code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
     assert code == 0, err
+    member = member.format(python=site_of(venv).parent.name)  # lib64 -> lib: the venv's own link
     evil = build_wheel(tmp_path, "evil", "1.0", {"evil/__init__.py": b"", member: b"shimgen-link 1\n"})
     before = snapshot(venv)
     code, _, err = run("install", "--prefix", venv, evil)
@@ -354,3 +357,16 @@ def test_a_record_row_without_a_hash_is_refused(tmp_path: Path) -> None:
             archive.writestr(name, data)
     with pytest.raises(ShimgenError, match=r"RECORD gives no hash or size for 'demo\.py'"):
         WheelFile(wheel)
+
+
+def test_a_refused_install_removes_only_the_folders_it_made(tmp_path: Path, venv: Path) -> None:
+    """The cleanup once removed every empty folder up to the prefix: a fresh venv lost its empty
+    site-packages, lib/pythonX.Y and lib (leaving lib64 dangling)."""
+    evil = build_wheel(
+        tmp_path, "evil", "1.0", {"evil/sub/__init__.py": b"", "evil-1.0.data/data/.shimgen/links/x": b""}
+    )
+    assert not any(site_of(venv).iterdir())
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, evil)
+    assert code == 1 and "shimgen's own folder" in err
+    assert snapshot(venv) == before

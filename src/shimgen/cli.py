@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ from shimgen.install import (
     check_fits,
     find_installed,
     forget_commands,
-    install_wheel,
+    prepare_install,
     progress_total,
     scheme_for,
 )
@@ -535,18 +535,27 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
             else contextlib.nullcontext()
         )
         progress = bar.update if bar is not None else None
-        for checked in opened:  # every wheel is checked against its RECORD before any is installed
-            checked.verify(progress)
-        for checked in opened:
-            try:
-                result = install_wheel(store, checked, platform=platform, progress=progress)
-            except ShimgenError as error:
-                if error.path is None or checked.path.name not in f"{error.message} {error.path}":
-                    error.message = f"{checked.path.name}: {error.message}"  # which wheel, of several
-                raise
+        prepared = []
+        for checked in opened:  # every wheel is checked in full before the first is installed
+            with _naming(checked):
+                prepared.append(prepare_install(store, checked, platform=platform, progress=progress))
+        for ready in prepared:
+            with _naming(ready.wheel):
+                result = ready.run(progress)
             was = f" (was {result.previous})" if result.previous and result.previous != result.version else ""
             commands = f"; commands: {', '.join(result.commands)}" if result.commands else ""
             click.echo(f"installed {result.dist} {result.version}{was}{commands}")
+
+
+@contextlib.contextmanager
+def _naming(wheel: WheelFile) -> Iterator[None]:
+    """Errors about one of several wheels say which one."""
+    try:
+        yield
+    except ShimgenError as error:
+        if error.path is None or wheel.path.name not in f"{error.message} {error.path}":
+            error.message = f"{wheel.path.name}: {error.message}"
+        raise
 
 
 def _check_together(wheels: list[WheelFile]) -> None:

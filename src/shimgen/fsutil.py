@@ -128,17 +128,26 @@ def remove_file(path: Path) -> None:
     fsync_directory(Path(path).parent)
 
 
-def make_dirs(path: Path) -> None:
-    """Create ``path`` and its missing parents, each made durable in its own parent."""
+def make_dirs(path: Path) -> list[Path]:
+    """Create ``path`` and its missing parents, each made durable in its own parent.
+
+    Returns the folders it created, outermost first, so a caller that fails
+    later can remove exactly those and no folder that was there before.
+    """
     missing = []
     folder = Path(path)
     while not folder.is_dir():
         missing.append(folder)
         folder = folder.parent
+    created = []
     for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
+        try:
             os.mkdir(folder)
+            created.append(folder)
+        except FileExistsError:
+            pass
         fsync_directory(folder.parent)
+    return created
 
 
 def atomic_write(path: Path, data: bytes, *, executable: bool = False, sync_directory: bool = True) -> None:

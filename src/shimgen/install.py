@@ -199,6 +199,10 @@ def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
     return found
 
 
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + os.sep)
+
+
 def _dist_info_of(folder: str, dist: str) -> bool:
     """Whether ``folder`` (``name-version.dist-info``) is a metadata folder of ``dist``."""
     name = folder[: -len(".dist-info")].rpartition("-")[0]
@@ -269,7 +273,8 @@ class Installation:
         # What check() accepted (version, sizes) and the layout it checked against.
         self._checked: tuple[tuple[str, int, int], Layout | None] | None = None
         self._shims: set[Path] | None = None  # the environment's launchers, read when first needed
-        self._checked_folders: set[Path] = set()  # destination folders known to be really inside
+        self._real_paths: dict[Path, str] = {}  # folder -> its real, case-folded path
+        self._created: list[Path] = []  # folders write_file made, outermost first
         self._lock: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Installation:
@@ -282,20 +287,38 @@ class Installation:
         for temporary, _ in self._unplaced:  # an install that failed before finalize: no stray files
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            with contextlib.suppress(OSError):
-                _remove_empty(temporary.parent, stop=self.store.prefix)  # nor folders made for them
+        if self._unplaced:
+            for folder in reversed(self._created):  # nor folders made for them (only those: innermost first)
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # fails, harmlessly, if anything else is in it
         self._unplaced.clear()
         self._lock.__exit__(None, None, None)
 
-    def write_file(self, scheme_key: str, path: str, data: bytes, *, executable: bool = False) -> Path | None:
-        """Install one file of the wheel; scripts are kept for the store entry (and None returned)."""
+    def destination(self, scheme_key: str, path: str) -> Path | None:
+        """Where a wheel file goes, after every check; None for a script (it goes into the store entry).
+
+        Reads only, so a driver can check every file of a wheel before writing any.
+        A ``.data/data/`` file that lands directly in ``Scripts`` (or ``bin``), as
+        cmake's and ninja's programs do, is a script too: a launcher, not the
+        program, is what must sit there.
+        """
         check_relative_path(path)
         if scheme_key == "scripts":
-            self.scripts.append(_rewrite_shebang(EntryFile(path, data, True), self.scheme))
             return None
         destination = self.scheme.folder(scheme_key, self.dist).joinpath(*PurePosixPath(path).parts)
+        if destination.parent == self.scheme.scripts:
+            return None
         self._check_destination(destination, f"{scheme_key}/{path}")
-        fsutil.make_dirs(destination.parent)
+        return destination
+
+    def write_file(self, scheme_key: str, path: str, data: bytes, *, executable: bool = False) -> Path | None:
+        """Install one file of the wheel; scripts are kept for the store entry (and None returned)."""
+        destination = self.destination(scheme_key, path)
+        if destination is None:
+            name = PurePosixPath(path).name if scheme_key != "scripts" else path
+            self.scripts.append(_rewrite_shebang(EntryFile(name, data, True), self.scheme))
+            return None
+        self._created += fsutil.make_dirs(destination.parent)
         sync = not fsutil.DEFER_FILE_SYNC
         temporary = fsutil.write_temporary(
             destination.parent, destination.name, data, executable=executable, sync=sync
@@ -310,40 +333,54 @@ class Installation:
 
         ``.data/data/`` reaches the whole prefix, so a wheel could otherwise write
         shimgen's own records (a link record that hijacks another command), replace
-        a command's launcher, or plant metadata for another distribution.
+        a command's launcher, or plant metadata for another distribution. Judged by
+        where the file really lands: through a venv's ``lib64 -> lib`` link, and
+        in any case, as Windows and macOS folders ignore it.
         """
+        real = self._real_location(destination, member)
         store = self.store
-        if destination.parent not in self._checked_folders:
-            existing = destination.parent
-            while not existing.exists() and existing != store.prefix:
-                existing = existing.parent
-            if (
-                not (os.path.realpath(existing) + os.sep).startswith(os.path.realpath(store.prefix) + os.sep)
-                and existing != store.prefix
-            ):
-                raise PathRefused(
-                    f"wheel file {member!r} would be written through a link that leaves the environment",
-                    path=existing,
-                )
-            self._checked_folders.add(destination.parent)
-        if destination == store.root or store.root in destination.parents:
+        if _within(real, self._real(store.root)):
             raise PathRefused(
                 f"wheel file {member!r} would be written into shimgen's own folder", path=destination
             )
-        if destination.parent == self.scheme.scripts:
-            if self._shims is None:
-                self._shims = set(store.shims().present().values()) if store.initialized else set()
-            if destination in self._shims:
-                raise PathRefused(
-                    f"wheel file {member!r} would replace the launcher of a command", path=destination
-                )
-        if self.scheme.lib in destination.parents:
-            top = destination.relative_to(self.scheme.lib).parts[0]
-            if top.endswith(".dist-info") and not _dist_info_of(top, self.dist):
+        if _within(real, self._real(self.scheme.scripts)) and os.path.dirname(real) == self._real(
+            self.scheme.scripts
+        ):
+            raise PathRefused(f"wheel file {member!r} would go where launchers go", path=destination)
+        lib = self._real(self.scheme.lib)
+        if _within(real, lib):
+            top = real[len(lib) + 1 :].split(os.sep, 1)[0]
+            if top.lower().endswith(".dist-info") and not _dist_info_of(top, self.dist):
                 raise PathRefused(
                     f"wheel file {member!r} would go into another distribution's metadata ({top})",
                     path=destination,
                 )
+
+    def _real(self, folder: Path) -> str:
+        """``folder``'s real, case-folded path (cached: asked once per folder, not per file).
+
+        Folded on every OS: Windows and macOS folders ignore case, and refusing
+        ``BIN/x`` on Linux too costs nothing real.
+        """
+        if folder not in self._real_paths:
+            self._real_paths[folder] = os.path.realpath(folder).lower()
+        return self._real_paths[folder]
+
+    def _real_location(self, destination: Path, member: str) -> str:
+        """Where ``destination`` really is: its nearest existing folder resolved, the rest appended.
+
+        Refused if that leaves the prefix (an existing link on the way leading out).
+        """
+        existing, rest = destination.parent, [destination.name]
+        while not existing.exists() and existing != self.store.prefix:
+            existing, rest = existing.parent, [existing.name, *rest]
+        real = os.path.join(self._real(existing), *rest).lower()
+        if not _within(real, self._real(self.store.prefix)):
+            raise PathRefused(
+                f"wheel file {member!r} would be written through a link that leaves the environment",
+                path=existing,
+            )
+        return real
 
     def _place_library_files(self) -> None:
         """Rename every library file written so far into place, after one flush where the OS allows it.
@@ -477,17 +514,17 @@ def install_wheel(
 ) -> InstallResult:
     """Install or upgrade one wheel; the environment's running tools are never touched.
 
-    The whole wheel is checked against its RECORD, and its commands against the
-    environment, before the first file is written. ``wheel`` is a path, or a
-    :class:`WheelFile` the caller opened (and may have verified already, as the
-    CLI does for every wheel before it installs the first). ``progress`` is
-    called with the bytes read: :func:`progress_total` for an unverified wheel,
-    half of it for a verified one.
+    Everything is checked before the first file is written: the wheel against
+    its RECORD, its tags against the environment, every file's destination,
+    and its commands against the environment (see :func:`prepare_install`).
+    ``wheel`` is a path, or a :class:`WheelFile` the caller opened.
+    ``progress`` is called with the bytes read: :func:`progress_total` for an
+    unverified wheel, half of it for a verified one.
     """
     if isinstance(wheel, WheelFile):
-        return _install_open_wheel(store, wheel, platform, progress)
+        return prepare_install(store, wheel, platform=platform, progress=progress).run(progress)
     with WheelFile(wheel) as opened:
-        return _install_open_wheel(store, opened, platform, progress)
+        return prepare_install(store, opened, platform=platform, progress=progress).run(progress)
 
 
 def progress_total(wheel: WheelFile) -> int:
@@ -509,39 +546,58 @@ def check_fits(store: Store, wheel: WheelFile, platform: str | None = None) -> N
     )
 
 
-def _install_open_wheel(
-    store: Store, wheel: WheelFile, platform: str | None, progress: Progress | None
-) -> InstallResult:
+@dataclass
+class PreparedInstall:
+    """A wheel checked in full against an environment, ready to install: nothing written yet."""
+
+    wheel: WheelFile
+    installation: Installation
+    library: list[tuple[str, str, str]]  # (member, scheme key, path) of the files for site-packages etc.
+
+    def run(self, progress: Progress | None = None) -> InstallResult:
+        """Write the library files, then publish and make RECORD true (see Installation.finalize)."""
+        wheel, installation = self.wheel, self.installation
+        with installation:
+            for member, key, path in self.library:
+                data = wheel.read(member)
+                installation.write_file(key, path, data, executable=_is_executable(wheel, member))
+                if progress:
+                    progress(len(data))
+            return installation.finalize(wheel.version, wheel.dist_info)
+
+
+def prepare_install(
+    store: Store, wheel: WheelFile, *, platform: str | None = None, progress: Progress | None = None
+) -> PreparedInstall:
+    """Check everything about installing ``wheel`` into ``store``'s environment; write nothing.
+
+    The CLI prepares every wheel it is given before it installs the first.
+    """
     check_fits(store, wheel, platform)
     wheel.verify(progress)
     installation = Installation(store, wheel.dist, platform=platform)
     library: list[tuple[str, str, str]] = []
     for member in wheel.members:
         if member.startswith(f"{wheel.data_dir}/"):
-            key, _, rest = member[len(wheel.data_dir) + 1 :].partition("/")
-            if key == "scripts":
-                data = wheel.read(member)
-                installation.write_file(key, rest, data)
-                if progress:
-                    progress(len(data))
-                continue
+            key, _, path = member[len(wheel.data_dir) + 1 :].partition("/")
             installation.scheme.folder(key, wheel.dist)  # an unknown .data folder fails here, early
-            library.append((member, key, rest))
         elif member == f"{wheel.dist_info}/RECORD" or member.endswith((".jws", ".p7s")):
             if progress:
                 progress(wheel.info(member).file_size)  # verified, not installed: RECORD is rewritten
+            continue
         else:
-            library.append((member, "purelib" if wheel.root_is_purelib else "platlib", member))
+            key, path = ("purelib" if wheel.root_is_purelib else "platlib"), member
+        if installation.destination(key, path) is None:  # a script: into the store entry
+            data = wheel.read(member)
+            installation.write_file(key, path, data)  # only collected: nothing is written yet
+            if progress:
+                progress(len(data))
+        else:
+            library.append((member, key, path))
     for point in wheel.entry_points():
         installation.add_entry_point(point)
     installation.check(wheel.version)
-    with installation:
-        for member, key, path in library:
-            data = wheel.read(member)
-            installation.write_file(key, path, data, executable=_is_executable(wheel, member))
-            if progress:
-                progress(len(data))
-        return installation.finalize(wheel.version, wheel.dist_info)
+    return PreparedInstall(wheel, installation, library)
 
 
 def _is_executable(wheel: WheelFile, member: str) -> bool:
