@@ -285,13 +285,24 @@ def test_a_prefix_that_looks_like_shell_code_is_only_a_name(tmp_path: Path) -> N
     assert not marker.exists()
 
 
-def test_a_prefix_no_shebang_can_name_is_refused_before_anything_is_written(tmp_path: Path) -> None:
-    prefix = tmp_path / "it's here"
-    prefix.mkdir()
-    before = snapshot(prefix)
-    code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
+def test_a_prefix_with_a_quote_runs_and_one_with_a_backslash_is_refused_early(tmp_path: Path) -> None:
+    quoted = tmp_path / "Bob's env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", quoted], check=True)
+    assert run("install", "--prefix", quoted, tool_wheel(tmp_path / "1", "1.0"))[0] == 0
+    result = subprocess.run([quoted / "bin" / "tool"], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, "tool 1.0\n"), result.stderr
+
+    backslash = tmp_path / "back\\slash env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", backslash], check=True)
+    before = snapshot(backslash)
+    code, _, err = run("install", "--prefix", backslash, tool_wheel(tmp_path / "1", "1.0"))
     assert code == 1 and "cannot name safely" in err
-    assert snapshot(prefix) == before
+    assert snapshot(backslash) == before
+    # A wheel without commands needs no entry-point script, so no such line: it installs.
+    code, _, err = run(
+        "install", "--prefix", backslash, build_wheel(tmp_path, "six", "1.16.0", {"six.py": b""})
+    )
+    assert code == 0, err
 
 
 def test_every_wheel_is_checked_before_the_first_is_installed(tmp_path: Path, venv: Path) -> None:
@@ -370,3 +381,27 @@ def test_a_refused_install_removes_only_the_folders_it_made(tmp_path: Path, venv
     code, _, err = run("install", "--prefix", venv, evil)
     assert code == 1 and "shimgen's own folder" in err
     assert snapshot(venv) == before
+
+
+def test_remove_keeps_the_other_record_rows_as_they_are(tmp_path: Path, venv: Path) -> None:
+    """It re-hashed every file of the dist: a library file lost since made it fail after its
+    commit point, with RECORD still naming the removed launcher."""
+    assert run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))[0] == 0
+    (site_of(venv) / "tool" / "__init__.py").unlink()
+    record = site_of(venv) / "tool-1.0.dist-info" / "RECORD"
+    kept = [line for line in record.read_text().splitlines() if not line.startswith("../../../")]
+    code, _, err = run("remove", "--prefix", venv, "tool")
+    assert code == 0, err
+    assert record.read_text().splitlines() == kept  # the lost file's row included, hash and all
+
+
+def test_commands_differing_in_case_only_do_not_clash_on_posix(tmp_path: Path, venv: Path) -> None:
+    upper = build_wheel(
+        tmp_path, "upper", "1.0", {"upper.py": b""}, entry_points="[console_scripts]\nFoo = upper:f\n"
+    )
+    lower = build_wheel(
+        tmp_path, "lower", "1.0", {"lower.py": b""}, entry_points="[console_scripts]\nfoo = lower:f\n"
+    )
+    code, out, err = run("install", "--prefix", venv, upper, lower)
+    assert code == 0, err
+    assert (venv / "bin" / "Foo").is_symlink() and (venv / "bin" / "foo").is_symlink()

@@ -16,6 +16,7 @@ nothing the second time, and a plan can be shown without changing anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from configparser import Error as ConfigError
 from dataclasses import dataclass, field
@@ -173,9 +174,13 @@ def _other_python(foreign: ForeignLauncher, launcher: Path, scheme: Scheme) -> s
             return None
     else:
         candidate = Path(text) if windows.drive or text.startswith("/") else launcher.parent / text
-        ours = {os.path.normcase(os.path.abspath(p)) for p in (own, scheme.prefix / scheme.gui_interpreter)}
-        if os.path.normcase(os.path.abspath(candidate)) in ours:
-            return None
+        for ours in (own, scheme.prefix / scheme.gui_interpreter):
+            # The same file, however spelled (case, junction, subst drive, 8.3 name).
+            if os.path.normcase(os.path.abspath(candidate)) == os.path.normcase(os.path.abspath(ours)):
+                return None
+            with contextlib.suppress(OSError):
+                if os.path.samefile(candidate, ours):
+                    return None
     return f"it runs {text!r}, not this environment's Python: left alone"
 
 

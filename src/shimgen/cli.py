@@ -31,6 +31,7 @@ from shimgen.install import (
     check_fits,
     find_installed,
     forget_commands,
+    platform_layout,
     prepare_install,
     progress_total,
     scheme_for,
@@ -525,7 +526,8 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
         opened = [stack.enter_context(WheelFile(path)) for path in wheels]
         for checked in opened:
             check_fits(store, checked, platform)
-        _check_together(opened)
+        windows = store.planned_layout(*platform_layout(platform)).kind == WINDOWS
+        _check_together(opened, str.lower if windows else str)
         total = sum(progress_total(wheel) for wheel in opened)
         show = sys.stderr.isatty() and total > 8 * 1024 * 1024
         label = opened[0].path.name if len(opened) == 1 else f"{len(opened)} wheels"
@@ -558,8 +560,11 @@ def _naming(wheel: WheelFile) -> Iterator[None]:
         raise
 
 
-def _check_together(wheels: list[WheelFile]) -> None:
-    """Refuse, before anything is installed, wheels that cannot all be installed in one go."""
+def _check_together(wheels: list[WheelFile], key: Callable[[str], str]) -> None:
+    """Refuse, before anything is installed, wheels that cannot all be installed in one go.
+
+    ``key`` compares command names as the environment's filesystem does.
+    """
     seen: dict[str, WheelFile] = {}
     commands: dict[str, WheelFile] = {}
     for wheel in wheels:
@@ -571,14 +576,14 @@ def _check_together(wheels: list[WheelFile]) -> None:
             )
         seen[wheel.dist] = wheel
         for command in wheel.commands():
-            other = commands.get(command.lower())
+            other = commands.get(key(command))
             if other is not None:
                 raise ShimgenError(
                     f"both {other.path.name} and {wheel.path.name} provide the command {command!r}",
                     path=wheel.path,
                     hint="install one of them",
                 )
-            commands[command.lower()] = wheel
+            commands[key(command)] = wheel
 
 
 @main.command()

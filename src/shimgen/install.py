@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -124,19 +125,20 @@ def posix_shebang(python: Path) -> str:
     so a Python under such a path is reached through /bin/sh: the second line
     is an ``exec`` to sh and a string literal to Python. The path is in single
     quotes there, so sh expands nothing in it (a folder named ``$(...)`` is just
-    a name); the few characters that cannot be quoted that way are refused.
+    a name); a backslash or line break, which Python would read as escapes, is refused.
     """
     text = str(python)
     if not any(c.isspace() for c in text) and len(text) < 120:
         return f"#!{text}"
-    if any(c in text for c in ("'", "\\", "\n", "\r")):
+    if any(c in text for c in ("\\", "\n", "\r")):
         raise ShimgenError(
-            "the environment's path holds a quote, backslash or line break, "
+            "the environment's path holds a backslash or line break, "
             "which a POSIX entry-point script cannot name safely",
             path=python,
-            hint="use an environment whose path has none of these",
+            hint="use an environment whose path has neither",
         )
-    return "#!/bin/sh\n" + f"'''exec' '{text}' \"$0\" \"$@\"\n" + "' '''"
+    quoted = text.replace("'", "'\"'\"'")  # for sh: end the quote, a quoted ', quote again
+    return "#!/bin/sh\n" + f"'''exec' '{quoted}' \"$0\" \"$@\"\n" + "' '''"
 
 
 def entry_point_script(point: EntryPoint, shebang: str | None) -> bytes:
@@ -199,6 +201,16 @@ def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _realpath(folder: Path) -> str:
+    """``os.path.realpath``, once per folder: a RECORD of 30,000 rows names a few hundred folders.
+
+    (Cached for the process: shimgen runs one command per process, and what it
+    creates itself is never a link.)
+    """
+    return os.path.realpath(folder)
+
+
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + os.sep)
 
@@ -223,11 +235,10 @@ def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
         raise PathRefused(f"RECORD names an impossible path: {recorded!r}", path=record)
     path = Path(os.path.normpath(scheme.lib / recorded.replace("\\", "/")))
     inside = str(scheme.prefix) + os.sep
-    real_inside = os.path.realpath(scheme.prefix) + os.sep
     if (
         not str(path).startswith(inside)
         or path in (scheme.lib, scheme.prefix)
-        or not (os.path.realpath(path.parent) + os.sep).startswith(real_inside)
+        or not (_realpath(path.parent) + os.sep).startswith(_realpath(scheme.prefix) + os.sep)
     ):
         raise PathRefused(
             f"RECORD names a file outside the environment: {recorded!r}",
@@ -417,7 +428,8 @@ class Installation:
     def _make_entry(self) -> tuple[list[EntryFile], list[Command]]:
         files = list(self.scripts)
         commands = _script_commands(files, self.scheme)
-        shebang = None if self.scheme.windows else posix_shebang(self.store.prefix / self.scheme.interpreter)
+        no_shebang = self.scheme.windows or not self.entry_points
+        shebang = None if no_shebang else posix_shebang(self.store.prefix / self.scheme.interpreter)
         for point in self.entry_points:
             if self.scheme.windows:
                 name = f"{point.name}-script.pyw" if point.gui else f"{point.name}-script.py"
@@ -770,21 +782,27 @@ def forget_commands(store: Store, dist: str) -> None:
 
     Otherwise a later ``pip uninstall`` would delete whatever is at those paths
     then: another distribution's launcher or link record for the same command.
+    The other rows are kept as they are (nothing is re-hashed, so a file
+    changed or lost since does not stop this, nor gets a new hash).
     """
     scheme = scheme_for(store.prefix, store.layout())
     installed = find_installed(scheme, normalize_dist(dist))
     record = installed.dist_info / "RECORD" if installed else None
     if installed is None or record is None or not record.is_file():
         return
-    shims = store.shims()
-    kept = [
-        path
-        for path in installed.files
-        if path != record
-        and store.root not in path.parents
-        and not (path.parent == shims.folder and not os.path.lexists(path))
-    ]
-    fsutil.atomic_write(record, record_text(scheme, kept, record).encode())
+    folder = store.shims().folder
+    text = record.read_text(encoding="utf-8", errors="replace")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO(text)):
+        if not row:
+            continue
+        path = _confined(scheme, row[0], record)
+        if store.root in path.parents or (path.parent == folder and not os.path.lexists(path)):
+            continue
+        writer.writerow(row)
+    if out.getvalue() != text:
+        fsutil.atomic_write(record, out.getvalue().encode())
 
 
 def _owns_commands(store: Store, dist: str) -> bool:
