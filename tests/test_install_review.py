@@ -402,6 +402,6 @@ def test_commands_differing_in_case_only_do_not_clash_on_posix(tmp_path: Path, v
     lower = build_wheel(
         tmp_path, "lower", "1.0", {"lower.py": b""}, entry_points="[console_scripts]\nfoo = lower:f\n"
     )
-    code, out, err = run("install", "--prefix", venv, upper, lower)
+    code, _, err = run("install", "--prefix", venv, upper, lower)
     assert code == 0, err
     assert (venv / "bin" / "Foo").is_symlink() and (venv / "bin" / "foo").is_symlink()
