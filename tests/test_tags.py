@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from click.testing import CliRunner
 from shimgen.cli import main
 from shimgen.errors import ShimgenError
 from shimgen.pe import Arch
-from shimgen.tags import check_wheel_fits, environment_python
+from shimgen.tags import check_wheel_fits, environment_machines, environment_python
 from tests.wheels import build_wheel
 
 MACHINE = sysconfig.get_platform().split("-", 1)[-1]
@@ -48,16 +50,55 @@ def test_tags(tags: str, arch: Arch | None, version: tuple[int, int] | None, fit
 
 
 @pytest.mark.skipif(not sysconfig.get_platform().startswith("linux"), reason="Linux platform tags")
-def test_linux_platform_tags_for_this_machine() -> None:
+def test_linux_platform_tags_for_the_environments_machine(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    machines = environment_machines(venv)  # from the ELF header of its bin/python
+    assert machines is not None and MACHINE in machines
     for platform in (
         f"manylinux_2_17_{MACHINE}.manylinux2014_{MACHINE}",
         f"linux_{MACHINE}",
         f"musllinux_1_1_{MACHINE}",
     ):
-        check_wheel_fits("x.whl", "cp311", "cp311", platform, windows_arch=None, version=(3, 11))
+        check_wheel_fits(
+            "x.whl", "cp311", "cp311", platform, windows_arch=None, version=(3, 11), machines=machines
+        )
     other = "aarch64" if MACHINE != "aarch64" else "x86_64"
     with pytest.raises(ShimgenError, match=f"built for manylinux_2_17_{other}"):
-        check_wheel_fits("x.whl", "py3", "none", f"manylinux_2_17_{other}", windows_arch=None, version=None)
+        check_wheel_fits(
+            "x.whl",
+            "py3",
+            "none",
+            f"manylinux_2_17_{other}",
+            windows_arch=None,
+            version=None,
+            machines=machines,
+        )
+    # A 32-bit Python on a 64-bit kernel takes 32-bit wheels, whatever the kernel says.
+    check_wheel_fits("x.whl", "py3", "none", "manylinux2014_i686", windows_arch=None, version=None,
+                     machines=("i686", "i386"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("files", "config"),
+    [
+        (["bin/pypy3"], "home = /opt/pypy/bin\nversion = 3.10.14\n"),
+        (["lib/python3.13t/"], "home = /usr/bin\nversion = 3.13.1\n"),
+        (["Scripts/python3.13t.exe"], "home = C:\\Python313\nversion = 3.13.1\n"),
+    ],
+)
+def test_python_tags_are_not_judged_for_pypy_or_free_threaded(
+    tmp_path: Path, files: list[str], config: str
+) -> None:
+    for name in files:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith("/"):
+            path.mkdir()
+        else:
+            path.write_bytes(b"")
+    (tmp_path / "pyvenv.cfg").write_text(config)
+    assert environment_python(tmp_path) is None
 
 
 def test_environment_python_reads_pyvenv_cfg(tmp_path: Path) -> None:

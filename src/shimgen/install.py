@@ -38,7 +38,7 @@ from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import WindowsShims
 from shimgen.store import POSIX, WINDOWS, Layout, Store
-from shimgen.tags import check_wheel_fits, environment_python
+from shimgen.tags import check_wheel_fits, environment_machines, environment_python
 from shimgen.wheelfile import WheelFile
 
 INSTALLER_NAME = "shimgen"
@@ -555,6 +555,7 @@ def check_fits(store: Store, wheel: WheelFile, platform: str | None = None) -> N
         wheel.platform,
         windows_arch=layout.arch if layout.kind == WINDOWS else None,
         version=environment_python(store.prefix),
+        machines=None if layout.kind == WINDOWS else environment_machines(store.prefix),
     )
 
 

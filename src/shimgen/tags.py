@@ -8,18 +8,23 @@ load in 3.11. The rules are PEP 425's, for CPython (what a venv runs):
 
 - platform: ``any``, or the environment's: ``win_amd64``/``win32``/``win_arm64``
   by the Windows layout's architecture; on Linux ``linux``/``manylinux``/
-  ``musllinux`` for this machine; on macOS ``macosx``;
+  ``musllinux`` for the machine the environment's Python is built for (read
+  from its ELF header: a 32-bit Python on a 64-bit kernel takes ``i686`` or
+  ``armv7l`` wheels); on macOS ``macosx``;
 - Python: ``pyX`` or ``pyXY`` up to the environment's version, ``cpXY`` with
-  the ``abi3`` ABI up to it, other ``cpXY`` exactly it. Where the environment's
-  version is unknown (a Windows environment prepared from another OS without
-  ``pyvenv.cfg``), only the platform is checked.
+  the ``abi3`` ABI up to it, other ``cpXY`` exactly it.
+
+What cannot be told is not refused: where the environment's version is
+unknown (a Windows environment prepared from another OS without
+``pyvenv.cfg``), or its Python is not a regular CPython (PyPy, a free-threaded
+build), the Python tags are not checked; where its interpreter's machine is
+unknown, any Linux machine is taken.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import sysconfig
 from pathlib import Path
 
 from shimgen.errors import ShimgenError
@@ -30,11 +35,17 @@ _VERSION_TAG = re.compile(r"^(?P<kind>py|cp)(?P<major>\d)(?P<minor>\d+)?$")
 
 
 def environment_python(prefix: Path) -> tuple[int, int] | None:
-    """The environment's Python version (major, minor), from its ``pyvenv.cfg``; None if unknown."""
+    """The environment's CPython version (major, minor), from ``pyvenv.cfg``; None if unknown.
+
+    None too for PyPy and free-threaded CPython, whose wheels have tags of their own
+    (``pp310``, ``cp313t``) that this module does not judge.
+    """
     config = prefix / "pyvenv.cfg"
     try:
         text = config.read_text(encoding="utf-8", errors="replace")
     except OSError:
+        return None
+    if "pypy" in text.lower() or _other_python_build(prefix):
         return None
     for line in text.splitlines():
         key, _, value = line.partition("=")
@@ -45,6 +56,45 @@ def environment_python(prefix: Path) -> tuple[int, int] | None:
     return None
 
 
+def _other_python_build(prefix: Path) -> bool:
+    """A PyPy or free-threaded environment, by its file names (``pypy3``, ``python3.13t``)."""
+    for folder in (prefix / "bin", prefix / "Scripts", prefix / "lib"):
+        try:
+            names = [p.name.lower() for p in folder.iterdir()]
+        except OSError:
+            continue
+        if any(n.startswith("pypy") or re.match(r"^python3\.\d+t(\.exe)?$", n) for n in names):
+            return True
+    return False
+
+
+# ELF e_machine (and class) of a Linux Python -> the machine names of its wheels' platform tags.
+_ELF_MACHINES = {
+    (62, 2): ("x86_64",),
+    (3, 1): ("i686", "i386"),
+    (62, 1): ("i686", "i386"),  # x32 userland reports itself like i686 for wheels
+    (183, 2): ("aarch64",),
+    (40, 1): ("armv7l", "armv6l"),
+    (21, 2): ("ppc64le", "ppc64"),
+    (22, 2): ("s390x",),
+    (243, 2): ("riscv64",),
+    (258, 2): ("loongarch64",),
+}
+
+
+def environment_machines(prefix: Path) -> tuple[str, ...] | None:
+    """The Linux machine names the environment's Python can load wheels for; None if unknown."""
+    try:
+        with open(prefix / "bin" / "python", "rb") as stream:
+            header = stream.read(20)
+    except OSError:
+        return None
+    if len(header) < 20 or header[:4] != b"\x7fELF":
+        return None
+    machine = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+    return _ELF_MACHINES.get((machine, header[4]))
+
+
 def check_wheel_fits(
     wheel_name: str,
     python: str,
@@ -53,15 +103,20 @@ def check_wheel_fits(
     *,
     windows_arch: Arch | None,
     version: tuple[int, int] | None,
+    machines: tuple[str, ...] | None = None,
 ) -> None:
     """Raise ShimgenError if no tag combination of the wheel fits the environment.
 
     ``windows_arch`` is the Windows layout's architecture, or None for a POSIX
-    layout (this machine's OS); ``version`` the environment's Python, if known.
+    layout (this machine's OS); ``version`` the environment's CPython, if known;
+    ``machines`` the Linux machine names its Python takes, if known.
     """
     platforms = platform.split(".")
-    if not any(_platform_fits(tag, windows_arch) for tag in platforms):
-        here = WINDOWS_PLATFORMS[windows_arch] if windows_arch else sysconfig.get_platform()
+    if not any(_platform_fits(tag, windows_arch, machines) for tag in platforms):
+        if windows_arch is not None:
+            here = WINDOWS_PLATFORMS[windows_arch]
+        else:
+            here = f"{sys.platform}" + (f" ({', '.join(machines)})" if machines else "")
         raise ShimgenError(
             f"{wheel_name} is built for {platform}; this environment is {here}",
             hint="use a wheel built for this environment (pip download --only-binary=:all: "
@@ -77,7 +132,7 @@ def check_wheel_fits(
         )
 
 
-def _platform_fits(tag: str, windows_arch: Arch | None) -> bool:
+def _platform_fits(tag: str, windows_arch: Arch | None, machines: tuple[str, ...] | None) -> bool:
     if tag == "any":
         return True
     if windows_arch is not None:
@@ -85,8 +140,9 @@ def _platform_fits(tag: str, windows_arch: Arch | None) -> bool:
     if tag.startswith("win"):
         return False
     if sys.platform.startswith("linux"):
-        machine = sysconfig.get_platform().split("-", 1)[-1]  # linux-x86_64 -> x86_64
-        return tag.startswith(("linux_", "manylinux", "musllinux")) and tag.endswith(f"_{machine}")
+        if not tag.startswith(("linux_", "manylinux", "musllinux")):
+            return False
+        return machines is None or any(tag.endswith(f"_{machine}") for machine in machines)
     if sys.platform == "darwin":
         return tag.startswith("macosx_")
     return not tag.startswith(("linux_", "manylinux", "musllinux", "macosx_"))
