@@ -49,3 +49,22 @@ def test_errors_and_usage(tmp_path: Path) -> None:
     assert code == 1 and "invalid command name" in stderr
     code, _, _ = run("generate", "x", "--arch", "mips", "--out", str(tmp_path / "x.exe"))
     assert code == 2
+
+
+def test_a_reader_that_goes_away_is_not_an_error_message(tmp_path: Path) -> None:
+    """'shimgen inspect X | head -1' printed "error: Broken pipe" and a hint about atomic steps."""
+    import subprocess
+    import sys
+
+    launcher = tmp_path / "tool.exe"
+    launcher.write_bytes(stub_bytes("x64"))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "shimgen", "inspect", str(launcher)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # before the child writes: its write fails with EPIPE
+    stderr = child.stderr.read()
+    assert child.wait(timeout=60) == 1
+    assert stderr == b""

@@ -58,6 +58,11 @@ class _Group(click.Group):
         except ShimgenError as error:
             click.echo(f"shimgen: error: {error}", err=True)
             sys.exit(EXIT_ERROR)
+        except BrokenPipeError:
+            # The reader went away ('shimgen list | head'): nothing to report, as for any Unix tool.
+            # Point stdout at nothing, so Python's own flush at exit does not complain again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
         except OSError as error:
             # Every expected failure is a ShimgenError; this is the safety net for the rest.
             where = f": {error.filename}" if error.filename else ""
