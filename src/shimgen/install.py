@@ -38,7 +38,7 @@ from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import WindowsShims
 from shimgen.store import POSIX, WINDOWS, Layout, Store
-from shimgen.tags import check_wheel_fits, environment_machines, environment_python
+from shimgen.tags import check_wheel_fits, environment_machines, environment_python, pyvenv_version
 from shimgen.wheelfile import WheelFile
 
 INSTALLER_NAME = "shimgen"
@@ -95,14 +95,9 @@ def scheme_for(prefix: Path, layout: Layout) -> Scheme:
 
 def _posix_python_version(prefix: Path) -> str:
     """X.Y of the environment's Python: from pyvenv.cfg, else its lib folder, else the running Python."""
-    config = prefix / "pyvenv.cfg"
-    if config.is_file():
-        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() in ("version_info", "version"):
-                match = re.match(r"\s*(\d+)\.(\d+)", value)
-                if match:
-                    return f"{match[1]}.{match[2]}"
+    version = pyvenv_version(prefix)
+    if version is not None:
+        return f"{version[0]}.{version[1]}"
     found = sorted((prefix / "lib").glob("python3.*")) if (prefix / "lib").is_dir() else []
     if len(found) == 1:
         return found[0].name[len("python") :]
@@ -203,7 +198,8 @@ def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
 
 @functools.lru_cache(maxsize=4096)
 def _realpath(folder: Path) -> str:
-    """``os.path.realpath``, once per folder: a RECORD of 30,000 rows names a few hundred folders.
+    """``os.path.realpath``, once per folder: a RECORD of 30,000 rows, or a wheel of as many
+    files, names a few hundred folders.
 
     (Cached for the process: shimgen runs one command per process, and what it
     creates itself is never a link.)
@@ -238,7 +234,7 @@ def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
     if (
         not str(path).startswith(inside)
         or path in (scheme.lib, scheme.prefix)
-        or not (_realpath(path.parent) + os.sep).startswith(_realpath(scheme.prefix) + os.sep)
+        or not _within(_realpath(path.parent), _realpath(scheme.prefix))
     ):
         raise PathRefused(
             f"RECORD names a file outside the environment: {recorded!r}",
@@ -283,8 +279,6 @@ class Installation:
         self._entry: tuple[tuple[int, int], tuple[list[EntryFile], list[Command]]] | None = None
         # What check() accepted (version, sizes) and the layout it checked against.
         self._checked: tuple[tuple[str, int, int], Layout | None] | None = None
-        self._shims: set[Path] | None = None  # the environment's launchers, read when first needed
-        self._real_paths: dict[Path, str] = {}  # folder -> its real, case-folded path
         self._created: list[Path] = []  # folders write_file made, outermost first
         self._lock: contextlib.AbstractContextManager[None] | None = None
 
@@ -329,6 +323,11 @@ class Installation:
             name = PurePosixPath(path).name if scheme_key != "scripts" else path
             self.scripts.append(_rewrite_shebang(EntryFile(name, data, True), self.scheme))
             return None
+        self.write_to(destination, data, executable=executable)
+        return destination
+
+    def write_to(self, destination: Path, data: bytes, *, executable: bool = False) -> None:
+        """Write a library file to where :meth:`destination` said it goes (it checked it already)."""
         self._created += fsutil.make_dirs(destination.parent)
         sync = not fsutil.DEFER_FILE_SYNC
         temporary = fsutil.write_temporary(
@@ -337,7 +336,6 @@ class Installation:
         self._unplaced.append((temporary, destination))
         self._digests[destination] = hashlib.sha256(data).hexdigest(), len(data)
         self.written.append(destination)
-        return destination
 
     def _check_destination(self, destination: Path, member: str) -> None:
         """Refuse a file that would land on what is not this wheel's to write.
@@ -354,9 +352,7 @@ class Installation:
             raise PathRefused(
                 f"wheel file {member!r} would be written into shimgen's own folder", path=destination
             )
-        if _within(real, self._real(self.scheme.scripts)) and os.path.dirname(real) == self._real(
-            self.scheme.scripts
-        ):
+        if os.path.dirname(real) == self._real(self.scheme.scripts):
             raise PathRefused(f"wheel file {member!r} would go where launchers go", path=destination)
         lib = self._real(self.scheme.lib)
         if _within(real, lib):
@@ -368,14 +364,12 @@ class Installation:
                 )
 
     def _real(self, folder: Path) -> str:
-        """``folder``'s real, case-folded path (cached: asked once per folder, not per file).
+        """``folder``'s real, case-folded path.
 
         Folded on every OS: Windows and macOS folders ignore case, and refusing
         ``BIN/x`` on Linux too costs nothing real.
         """
-        if folder not in self._real_paths:
-            self._real_paths[folder] = os.path.realpath(folder).lower()
-        return self._real_paths[folder]
+        return _realpath(folder).lower()
 
     def _real_location(self, destination: Path, member: str) -> str:
         """Where ``destination`` really is: its nearest existing folder resolved, the rest appended.
@@ -565,15 +559,15 @@ class PreparedInstall:
 
     wheel: WheelFile
     installation: Installation
-    library: list[tuple[str, str, str]]  # (member, scheme key, path) of the files for site-packages etc.
+    library: list[tuple[str, Path]]  # (member, checked destination) of the files for site-packages etc.
 
     def run(self, progress: Progress | None = None) -> InstallResult:
         """Write the library files, then publish and make RECORD true (see Installation.finalize)."""
         wheel, installation = self.wheel, self.installation
         with installation:
-            for member, key, path in self.library:
+            for member, destination in self.library:
                 data = wheel.read(member)
-                installation.write_file(key, path, data, executable=_is_executable(wheel, member))
+                installation.write_to(destination, data, executable=_is_executable(wheel, member))
                 if progress:
                     progress(len(data))
             return installation.finalize(wheel.version, wheel.dist_info)
@@ -589,7 +583,7 @@ def prepare_install(
     check_fits(store, wheel, platform)
     wheel.verify(progress)
     installation = Installation(store, wheel.dist, platform=platform)
-    library: list[tuple[str, str, str]] = []
+    library: list[tuple[str, Path]] = []
     for member in wheel.members:
         if member.startswith(f"{wheel.data_dir}/"):
             key, _, path = member[len(wheel.data_dir) + 1 :].partition("/")
@@ -600,13 +594,14 @@ def prepare_install(
             continue
         else:
             key, path = ("purelib" if wheel.root_is_purelib else "platlib"), member
-        if installation.destination(key, path) is None:  # a script: into the store entry
+        destination = installation.destination(key, path)
+        if destination is None:  # a script: into the store entry
             data = wheel.read(member)
             installation.write_file(key, path, data)  # only collected: nothing is written yet
             if progress:
                 progress(len(data))
         else:
-            library.append((member, key, path))
+            library.append((member, destination))
     for point in wheel.entry_points():
         installation.add_entry_point(point)
     installation.check(wheel.version)
@@ -710,8 +705,7 @@ def _remove_old_files(
     store: Store, scheme: Scheme, previous: Installed, keep: set[Path], dist_info: Path
 ) -> None:
     """Delete what the previous version installed and this one did not; never the store's own files."""
-    # The store removes its launchers with their commands.
-    launchers = set(store.shims().present().values()) if store.initialized else set()
+    launchers = _launchers(store)  # the store removes its launchers with their commands
     for path in previous.files:
         if path in keep or store.root in path.parents or path in launchers:
             continue
@@ -721,6 +715,11 @@ def _remove_old_files(
         _remove_empty(previous.dist_info)
     for path in previous.files:
         _remove_empty(path.parent, stop=scheme.lib)
+
+
+def _launchers(store: Store) -> set[Path]:
+    """Every shim shimgen made in this environment (none where it has no store)."""
+    return set(store.shims().present().values()) if store.initialized else set()
 
 
 def _remove_file(path: Path, trash: Path) -> None:
@@ -763,7 +762,7 @@ def uninstall(store: Store, dist: str) -> Installed:
     with store.locked(create=True):
         # Launchers stay unless they are this dist's: the store removes those with its commands,
         # and any other is another dist's now, whatever this dist's RECORD still says.
-        launchers = set(store.shims().present().values()) if store.initialized else set()
+        launchers = _launchers(store)
         if store.initialized and (store.read_state(dist) is not None or _owns_commands(store, dist)):
             store.remove(dist)
         for path in installed.files:

@@ -34,18 +34,11 @@ WINDOWS_PLATFORMS = {Arch.X64: "win_amd64", Arch.X86: "win32", Arch.ARM64: "win_
 _VERSION_TAG = re.compile(r"^(?P<kind>py|cp)(?P<major>\d)(?P<minor>\d+)?$")
 
 
-def environment_python(prefix: Path) -> tuple[int, int] | None:
-    """The environment's CPython version (major, minor), from ``pyvenv.cfg``; None if unknown.
-
-    None too for PyPy and free-threaded CPython, whose wheels have tags of their own
-    (``pp310``, ``cp313t``) that this module does not judge.
-    """
-    config = prefix / "pyvenv.cfg"
+def pyvenv_version(prefix: Path) -> tuple[int, int] | None:
+    """The (major, minor) version ``pyvenv.cfg`` gives for the environment's Python; None if none."""
     try:
-        text = config.read_text(encoding="utf-8", errors="replace")
+        text = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return None
-    if "pypy" in text.lower() or _other_python_build(prefix):
         return None
     for line in text.splitlines():
         key, _, value = line.partition("=")
@@ -56,8 +49,25 @@ def environment_python(prefix: Path) -> tuple[int, int] | None:
     return None
 
 
+def environment_python(prefix: Path) -> tuple[int, int] | None:
+    """The environment's CPython version (major, minor), from ``pyvenv.cfg``; None if unknown.
+
+    None too for PyPy and free-threaded CPython, whose wheels have tags of their own
+    (``pp310``, ``cp313t``) that this module does not judge.
+    """
+    version = pyvenv_version(prefix)
+    if version is None or _other_python_build(prefix):
+        return None
+    return version
+
+
 def _other_python_build(prefix: Path) -> bool:
     """A PyPy or free-threaded environment, by its file names (``pypy3``, ``python3.13t``)."""
+    try:
+        if "pypy" in (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace").lower():
+            return True
+    except OSError:
+        pass
     for folder in (prefix / "bin", prefix / "Scripts", prefix / "lib"):
         try:
             names = [p.name.lower() for p in folder.iterdir()]
