@@ -4,7 +4,8 @@ Each round installs the same wheel into a fresh prefix three ways, interleaved (
 rotating, the filesystem flushed before each timed run):
 ``shimgen install`` (store entry, launchers or symlinks, true RECORD), pypa/installer's
 ``SchemeDictionaryDestination`` (what ``python -m installer`` does), and distlib's
-``Wheel.install`` with its stock ``ScriptMaker``.
+``Wheel.install`` with its stock ``ScriptMaker``; a fourth row is the floor shimgen's design
+sets (:func:`with_bare_file_operations`).
 """
 
 from __future__ import annotations
@@ -81,11 +82,12 @@ def with_bare_file_operations(wheel: Path, prefix: Path, windows: bool) -> None:
     import zipfile
 
     from shimgen import fsutil, stub_bytes
+    from shimgen.entrypoints import from_entry_points_txt
 
     with zipfile.ZipFile(wheel) as archive:
         library = {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
-    points = [line.split("=")[0].strip() for line in library[next(n for n in library if n.endswith(
-        "entry_points.txt"))].decode().splitlines() if "=" in line]  # fmt: skip
+    listing = next(data for name, data in library.items() if name.endswith("entry_points.txt"))
+    points = [point.name for point in from_entry_points_txt(listing.decode())]
     site = Path(_scheme(prefix, windows)["purelib"])
     store, links = prefix / ".shimgen" / "store" / "bench" / "1.0", prefix / ".shimgen" / "links"
     scripts = prefix / ("Scripts" if windows else "bin")

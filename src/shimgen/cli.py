@@ -28,10 +28,9 @@ from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
 from shimgen.install import (
     PLATFORMS,
-    check_fits,
+    PreparedInstall,
     find_installed,
     forget_commands,
-    platform_layout,
     prepare_install,
     progress_total,
     scheme_for,
@@ -398,14 +397,14 @@ def _refuse_mixed_rollback(store: Store, dist: str, to: str | None) -> None:
     state = store.read_state(dist) if store.initialized else None
     if state is None or (to is None and len(state.generations) < 2):
         return  # Store.rollback explains what is wrong
-    target = to if to is not None else _version_of(state.generations[1])
+    wanted = _version_of(to if to is not None else state.generations[1])
     installed = find_installed(scheme_for(store.prefix, store.layout()), dist)
-    if installed is not None and installed.version != _version_of(target):
+    if installed is not None and installed.version != wanted:
         raise ShimgenError(
             f"{dist} {installed.version} is installed from a wheel: rolling back only its commands "
-            f"to {_version_of(target)} would leave its library files at {installed.version}",
+            f"to {wanted} would leave its library files at {installed.version}",
             path=installed.dist_info,
-            hint=f"install the {dist} {_version_of(target)} wheel instead (shimgen install WHEEL)",
+            hint=f"install the {dist} {wanted} wheel instead (shimgen install WHEEL)",
         )
 
 
@@ -529,10 +528,7 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
             raise ShimgenError("no such wheel", path=path)
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(WheelFile(path)) for path in wheels]
-        for checked in opened:
-            check_fits(store, checked, platform)
-        windows = store.planned_layout(*platform_layout(platform)).kind == WINDOWS
-        _check_together(opened, str.lower if windows else str)
+        _refuse_repeated_dists(opened)
         total = sum(progress_total(wheel) for wheel in opened)
         show = sys.stderr.isatty() and total > 8 * 1024 * 1024
         label = opened[0].path.name if len(opened) == 1 else f"{len(opened)} wheels"
@@ -546,6 +542,7 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
         for checked in opened:  # every wheel is checked in full before the first is installed
             with _naming(checked):
                 prepared.append(prepare_install(store, checked, platform=platform, progress=progress))
+        _refuse_shared_commands(store, prepared)
         for ready in prepared:
             with _naming(ready.wheel):
                 result = ready.run(progress)
@@ -565,13 +562,8 @@ def _naming(wheel: WheelFile) -> Iterator[None]:
         raise
 
 
-def _check_together(wheels: list[WheelFile], key: Callable[[str], str]) -> None:
-    """Refuse, before anything is installed, wheels that cannot all be installed in one go.
-
-    ``key`` compares command names as the environment's filesystem does.
-    """
+def _refuse_repeated_dists(wheels: list[WheelFile]) -> None:
     seen: dict[str, WheelFile] = {}
-    commands: dict[str, WheelFile] = {}
     for wheel in wheels:
         if wheel.dist in seen:
             raise ShimgenError(
@@ -580,15 +572,22 @@ def _check_together(wheels: list[WheelFile], key: Callable[[str], str]) -> None:
                 hint="give one wheel per distribution",
             )
         seen[wheel.dist] = wheel
-        for command in wheel.commands():
-            other = commands.get(key(command))
-            if other is not None:
+
+
+def _refuse_shared_commands(store: Store, prepared: list[PreparedInstall]) -> None:
+    """No two of the wheels may bring the same command (as the environment's filesystem compares names)."""
+    owners: dict[str, PreparedInstall] = {}
+    for ready in prepared:
+        key = store.command_keys(ready.installation.layout)
+        for command in ready.installation.entry()[1]:
+            other = owners.setdefault(key(command.name), ready)
+            if other is not ready:
                 raise ShimgenError(
-                    f"both {other.path.name} and {wheel.path.name} provide the command {command!r}",
-                    path=wheel.path,
+                    f"both {other.wheel.path.name} and {ready.wheel.path.name} provide the command "
+                    f"{command.name!r}",
+                    path=ready.wheel.path,
                     hint="install one of them",
                 )
-            commands[key(command)] = wheel
 
 
 @main.command()

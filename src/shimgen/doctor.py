@@ -92,7 +92,7 @@ def _diagnose(store: Store) -> list[Finding]:
     findings: list[Finding] = []
     links = store.read_links()
     desired: dict[str, str] = {}  # command key -> dist that provides it
-    missing_interpreters: dict[str, list[str]] = {}  # a Python entry points need, but gone
+    interpreters: dict[str, list[str]] = {}  # the Pythons entry points need -> their commands
     applied: set[str] = set()
 
     def apply(dist: str) -> Callable[[], object]:
@@ -158,8 +158,8 @@ def _diagnose(store: Store) -> list[Finding]:
         entry_path = "/".join((".shimgen", "store", dist, state.current))
         for command in manifest.commands:
             desired[store.command_key(command.name)] = dist
-            if command.interpreter is not None and not (store.prefix / command.interpreter).is_file():
-                missing_interpreters.setdefault(command.interpreter, []).append(command.name)
+            if command.interpreter is not None:
+                interpreters.setdefault(command.interpreter, []).append(command.name)
             record = command.link_record(entry_path)
             link_path = store.links_dir / command.name
             existing = links.get(command.name)
@@ -201,7 +201,9 @@ def _diagnose(store: Store) -> list[Finding]:
                         action=apply(dist),
                     )
                 )
-    for interpreter, commands in sorted(missing_interpreters.items()):
+    for interpreter, commands in sorted(interpreters.items()):
+        if (store.prefix / interpreter).is_file():  # once per interpreter, not once per command
+            continue
         named = ", ".join(sorted(commands)[:5]) + (", ..." if len(commands) > 5 else "")
         findings.append(
             Finding(

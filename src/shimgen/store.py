@@ -703,11 +703,16 @@ class Store:
 
     def command_key(self, command: str) -> str:
         """Command names compare case-insensitively where the filesystem does (Windows)."""
-        return self._command_key_function()(command)
+        return self.command_keys()(command)
 
-    def _command_key_function(self) -> Callable[[str], str]:
-        """:meth:`command_key` decided once, for loops over a thousand commands."""
-        windows = self.layout().kind == WINDOWS if self.initialized else os.name == "nt"
+    def command_keys(self, layout: Layout | None = None) -> Callable[[str], str]:
+        """:meth:`command_key` decided once, for loops over a thousand commands.
+
+        ``layout`` is the one about to be used, for a prefix not set up yet.
+        """
+        if layout is None and self.initialized:
+            layout = self.layout()
+        windows = layout.kind == WINDOWS if layout is not None else os.name == "nt"
         return str.lower if windows else str
 
     def _require_state(self, dist: str) -> DistState:
@@ -723,7 +728,7 @@ class Store:
     ) -> None:
         """Refuse, before writing anything, a command owned by another dist or blocked by a foreign file."""
         links = self.read_links()
-        key = self._command_key_function()
+        key = self.command_keys(layout)
         by_key = {key(name): record for name, record in links.items()}
         shims = self.shims_for(layout)
         for command in commands:

@@ -97,7 +97,8 @@ class WheelFile:
         # pip refuses a wheel with a second .dist-info too: it could plant or overwrite
         # another distribution's metadata, RECORD included, which uninstallers follow.
         for folder in sorted({name.split("/", 1)[0] for name in self.members if "/" in name}):
-            if folder.endswith((".dist-info", ".data")) and folder not in (self.dist_info, self.data_dir):
+            own = folder in (self.dist_info, self.data_dir)
+            if folder.lower().endswith((".dist-info", ".data")) and not own:  # Windows ignores case
                 raise ShimgenError(
                     f"wheel carries {folder}/, which is not {self.dist} {self.version}'s own "
                     "(a wheel has one .dist-info and at most one .data folder)",
@@ -195,17 +196,6 @@ class WheelFile:
     @property
     def uncompressed_size(self) -> int:
         return sum(self._zip.getinfo(name).file_size for name in self.members)
-
-    def commands(self) -> list[str]:
-        """The command names this wheel brings: its entry points and top-level ``.data/scripts`` files.
-
-        (Without the ``.exe`` a Windows layout drops; for comparing wheels of one install.)
-        """
-        scripts = [
-            name.rsplit("/", 1)[1] for name in self.scripts() if name.count("/") == 2
-        ]  # <name>.data/scripts/<file>
-        names = [p.name for p in self.entry_points()]
-        return names + [s[:-4] if s.lower().endswith(".exe") else s for s in scripts]
 
     def entry_points(self) -> list[EntryPoint]:
         if f"{self.dist_info}/entry_points.txt" not in self.members:
