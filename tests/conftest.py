@@ -8,13 +8,17 @@ real is the job of tests/wine/.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from shimgen import resolve_launcher, stub_bytes
+from shimgen.cli import main
 from shimgen.store import PublishResult, Store, native_entry
 
 VERSION_MARK = b"\nshimgen-test-version="
@@ -113,3 +117,24 @@ def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
     box = Sandbox(tmp_path, request.param)
     box.prefix.mkdir()
     return box
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    """``shimgen ARGS`` in this process: its exit code, stdout and stderr."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    """A real POSIX virtual environment (without pip), in a folder whose name has a space."""
+    prefix = tmp_path / "my venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
+    return prefix
+
+
+def pip(venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The test runner's pip, working on ``venv`` (``--python``): it reads what shimgen wrote."""
+    python = venv / "bin" / "python"
+    command = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check", *args]
+    return subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300)

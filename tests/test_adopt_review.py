@@ -16,21 +16,15 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from shimgen.cli import main
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.foreign import decode
 from shimgen.store import Store
+from tests.conftest import run
 from tests.test_adopt import DISTLIB, WindowsScriptMaker, dist_info, pip_style_environment
 from tests.wheels import assert_record_is_true
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def launcher_for(folder: Path, spec: str, python: str) -> Path:

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
 from shimgen import stub_bytes
-from shimgen.cli import main
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
+from tests.conftest import pip, run
 from tests.wheels import assert_record_is_true, build_wheel, record_hash, record_rows
 
 ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
@@ -32,35 +28,6 @@ def tooly_wheel(
         ] = native
     folder.mkdir(parents=True, exist_ok=True)
     return build_wheel(folder, "tooly", version, files, entry_points=ENTRY_POINTS)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    prefix = tmp_path / "my venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
-    return prefix
-
-
-def pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "--disable-pip-version-check",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path) -> None:

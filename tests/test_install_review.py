@@ -14,26 +14,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from shimgen.cli import main
 from shimgen.errors import ShimgenError
 from shimgen.wheelfile import WheelFile
+from tests.conftest import pip, run
 from tests.wheels import assert_record_is_true, build_wheel, record_hash
 
 TOOL_POINTS = "[console_scripts]\ntool = tool:main\n"
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    prefix = tmp_path / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
-    return prefix
 
 
 def site_of(venv: Path) -> Path:
@@ -173,12 +160,6 @@ def test_a_member_larger_than_record_says_is_refused_before_it_is_inflated(tmp_p
     finally:
         tracemalloc.stop()
     assert peak < 10 << 20, f"{peak} bytes allocated"
-
-
-def pip(venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    python = venv / "bin" / "python"
-    command = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check", *args]
-    return subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300)
 
 
 def test_an_upgrade_takes_over_the_scripts_pip_installed_for_the_same_distribution(

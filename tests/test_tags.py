@@ -8,12 +8,11 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from shimgen.cli import main
 from shimgen.errors import ShimgenError
 from shimgen.pe import Arch
 from shimgen.tags import check_wheel_fits, environment_machines, environment_python
+from tests.conftest import run
 from tests.wheels import build_wheel
 
 MACHINE = sysconfig.get_platform().split("-", 1)[-1]
@@ -105,11 +104,6 @@ def test_environment_python_reads_pyvenv_cfg(tmp_path: Path) -> None:
     assert environment_python(tmp_path) is None
     (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.12.1.final.0\n")
     assert environment_python(tmp_path) == (3, 12)
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_install_refuses_a_wheel_for_another_platform_or_python(tmp_path: Path) -> None:
