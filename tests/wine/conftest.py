@@ -8,11 +8,13 @@ these tests.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -146,8 +148,11 @@ def compile_program(
     entry: str,
     folder: Path = PROGRAMS,
 ) -> Path:
-    """Compile a Windows x64 program from ``folder`` once per source version (cached by content hash)."""
-    text = (folder / source).read_bytes()
+    """Compile a Windows x64 program from ``folder`` once per source version (cached by content hash).
+
+    The key covers the build script too: its flags change what the same source compiles to.
+    """
+    text = (folder / source).read_bytes() + (ROOT / "launcher_stubs" / "build.py").read_bytes()
     cached = CACHE / "programs" / hashlib.sha256(text + name.encode()).hexdigest()[:16]
     output = cached / name
     if not output.exists():
@@ -234,17 +239,23 @@ WINDOWS_DEPENDENCIES = ("click", "distlib", "filelock", "installer", "pefile.py"
 
 @dataclass
 class WindowsShimgen:
-    """Windows CPython under Wine running shimgen from this checkout (src/) and its dependencies."""
+    """Windows CPython under Wine running shimgen from this checkout (src/) and its dependencies.
+
+    ``site`` (third-party packages) is cached across runs and checkouts; ``scripts`` is a folder of
+    this process's own: the runners name this checkout's ``src/``, so a cached runner would make a
+    later run from another clone import shimgen from the first clone (or fail once it is deleted).
+    """
 
     wine: Wine
     python: Path
     site: Path
+    scripts: Path
 
     def script(self, code: str) -> Path:
         """A file that runs ``code`` as ``__main__`` with shimgen and its dependencies importable."""
         digest = hashlib.sha256(code.encode()).hexdigest()[:16]
-        body = self.site.parent / f"code-{digest}.py"
-        runner = self.site.parent / f"run-{digest}.py"
+        body = self.scripts / f"code-{digest}.py"
+        runner = self.scripts / f"run-{digest}.py"
         if not runner.exists():
             body.write_text(code, encoding="utf-8")
             paths = [windows_path(ROOT / "src"), windows_path(ROOT), windows_path(self.site)]
@@ -306,7 +317,9 @@ def make_windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
             else:
                 shutil.copyfile(source, scratch / name)
         os.replace(scratch, site)
-    return WindowsShimgen(wine, windows_python, site)
+    scripts = Path(tempfile.mkdtemp(prefix="shimgen-runners-"))
+    atexit.register(shutil.rmtree, scripts, True)
+    return WindowsShimgen(wine, windows_python, site, scripts)
 
 
 @pytest.fixture(scope="session")
