@@ -54,7 +54,7 @@ from tests.wine.conftest import (  # noqa: E402
 
 from shimgen import EntryPoint, LinkRecord, write_launcher  # noqa: E402
 from shimgen.fsutil import atomic_write  # noqa: E402
-from shimgen.install import entry_point_script  # noqa: E402
+from shimgen.scripts import entry_point_script  # noqa: E402
 
 # Row labels; each launcher is paired with the direct run of the same program in the same group.
 NOOP = "noop.exe, run directly"

@@ -67,12 +67,25 @@ def test_link_list_rollback_remove_gc_doctor(box: Sandbox) -> None:
     assert run("list", "--prefix", prefix) == (0, "no distributions\n", "")
 
 
-def test_prefix_defaults_to_the_active_virtual_environment(box: Sandbox) -> None:
+def test_prefix_defaults_to_the_active_virtual_environment(
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     link(box, "1.0")
     code, out, _ = run("list", env={"VIRTUAL_ENV": str(box.prefix)})
     assert code == 0 and out.startswith("tool 1.0")
+    # No environment named, none found from here, shimgen not in one: a usage error listing what was tried.
+    monkeypatch.chdir(box.root)
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
     code, _, err = run("list", env={"VIRTUAL_ENV": ""})
-    assert code == 1 and "no environment chosen" in err and "--prefix" in err
+    assert code == 2 and "no environment chosen; tried: --prefix (not given); VIRTUAL_ENV (not set)" in err
+    assert f"a .venv in {box.root} or a folder above it (none)" in err and "pass --prefix DIR" in err
+    # A project's .venv, from a folder below it.
+    (box.root / ".venv").symlink_to(box.prefix)
+    (box.prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (box.root / "src").mkdir()
+    monkeypatch.chdir(box.root / "src")
+    code, out, _ = run("list", env={"VIRTUAL_ENV": ""})
+    assert code == 0 and out.startswith("tool 1.0")
     code, _, err = run("gc", "--prefix", str(box.root / "nowhere"))
     assert code == 1 and "not an existing folder" in err and "nowhere" in err
 

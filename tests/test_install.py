@@ -11,7 +11,7 @@ from shimgen import stub_bytes
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
 from tests.conftest import pip, run
-from tests.wheels import assert_record_is_true, build_wheel, record_hash, record_rows
+from tests.wheels import assert_record_follows_rule, assert_record_is_true, build_wheel, record_hash, record_rows
 
 ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
 
@@ -53,19 +53,19 @@ def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path
     assert not (site / "tooly" / "old_only.py").exists() and not (site / "tooly-1.0.dist-info").exists()
     dist_info = site / "tooly-2.0.dist-info"
     assert (dist_info / "INSTALLER").read_text() == "shimgen\n"
-    rows = assert_record_is_true(dist_info)
-    assert "../../../bin/tooly" in rows and any("/.shimgen/store/tooly/2.0-" in r for r in rows)
-    assert "../../../.shimgen/links/tooly" in rows and "../../../.shimgen/dists/tooly.json" in rows
+    paths = assert_record_follows_rule(dist_info)  # the shims first, nothing of .shimgen/
+    assert paths[:3] == ["../../../bin/tooly", "../../../bin/tooly-gui", "../../../bin/tooly-native"]
 
     listed = pip(venv, "list", "--format=freeze")
     assert listed.returncode == 0 and "tooly==2.0" in listed.stdout.split(), listed.stderr
     removed = pip(venv, "uninstall", "-y", "tooly")
     assert removed.returncode == 0, removed.stderr
     assert not os.path.lexists(tooly) and not dist_info.exists() and not (site / "tooly").exists()
-    store = Store(venv)
-    assert [f for f in doctor(store) if f.severity == PROBLEM] == []
-    store.gc(keep=0)
-    assert not any((venv / ".shimgen" / "store").iterdir())
+    # The store kept its own files; sync sees the dist is gone and drops its commands.
+    code, out, err = run("sync", "--prefix", str(venv), "--keep", "0")
+    assert code == 0 and "removed tooly (no longer installed): commands tooly, tooly-gui, tooly-native" in out, err
+    assert [f for f in doctor(Store(venv)) if f.severity == PROBLEM] == []
+    assert not any((venv / ".shimgen" / "store").iterdir()) and not any((venv / ".shimgen" / "links").iterdir())
 
 
 def test_shimgen_uninstall(tmp_path: Path, venv: Path) -> None:

@@ -35,6 +35,18 @@ def assert_record_is_true(dist_info: Path) -> dict[str, list[str]]:
     return rows
 
 
+def assert_record_follows_rule(dist_info: Path) -> list[str]:
+    """RECORD by shimgen's rule (shimgen.record): true, no row for shimgen's own files, and the
+    command shims (rows naming Scripts/ or bin/) before every other row; returns its paths in order."""
+    assert_record_is_true(dist_info)
+    with open(dist_info / "RECORD", newline="", encoding="utf-8") as stream:
+        paths = [row[0] for row in csv.reader(stream) if row]
+    assert not [p for p in paths if "/.shimgen/" in f"/{p}"], paths
+    shims = [i for i, p in enumerate(paths) if p.split("/")[-2:-1] in (["Scripts"], ["bin"]) and p.startswith("..")]
+    assert shims == list(range(len(shims))), paths
+    return paths
+
+
 def build_wheel(
     folder: Path,
     dist: str,

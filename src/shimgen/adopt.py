@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Collection
 from configparser import Error as ConfigError
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -25,21 +26,12 @@ from pathlib import Path, PureWindowsPath
 from shimgen import fsutil, pe
 from shimgen.entry import Command, EntryFile
 from shimgen.entrypoints import EntryPoint, from_entry_points_txt
-from shimgen.errors import ShimgenError
+from shimgen.environment import Installed, Scheme, all_installed, platform_layout, scheme_for
+from shimgen.errors import ShimgenError, quoted
 from shimgen.foreign import ForeignLauncher, decode
-from shimgen.install import (
-    Installed,
-    Scheme,
-    entry_point_script,
-    find_installed,
-    installed_versions,
-    managed_files,
-    platform_layout,
-    record_text,
-    scheme_for,
-)
 from shimgen.launcher import FileKind, identify
-from shimgen.names import normalize_dist
+from shimgen.record import follows_rule, owned_shims, rewritten_record
+from shimgen.scripts import entry_point_script
 from shimgen.store import Store
 
 _NATIVE_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")  # ELF, Mach-O 64, fat Mach-O
@@ -72,7 +64,8 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
     kind, arch = platform_layout(platform)
     scheme = scheme_for(store.prefix, store.planned_layout(kind, arch))
     report = AdoptReport()
-    owners = _owners(scheme, report)
+    site = all_installed(scheme)
+    owners = _owners(site, report)
     adoptions: dict[str, Adoption] = {}
     scripts = (
         sorted(p for p in scheme.scripts.iterdir() if p.is_file() or p.is_symlink())
@@ -106,7 +99,8 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
             report.skipped.append((path, error.message))
     report.unowned = [p for p in report.unowned if p not in companions]
     report.adoptions = [a for a in adoptions.values() if a.commands]
-    report.repairs = _records_to_repair(store, scheme, {a.installed.dist for a in report.adoptions})
+    adopting = {a.installed.dist for a in report.adoptions}
+    report.repairs = records_to_repair(store, {d: v[0] for d, v in site.items()}, adopting)
     for adoption in report.adoptions:
         # The dist's other files in Scripts (DLLs, data) go beside its programs too: a tool that
         # looks for its siblings next to itself must find them in the store. They stay where they
@@ -181,7 +175,7 @@ def _other_python(foreign: ForeignLauncher, launcher: Path, scheme: Scheme) -> s
             with contextlib.suppress(OSError):
                 if os.path.samefile(candidate, ours):
                     return None
-    return f"it runs {text!r}, not this environment's Python: left alone"
+    return f"it runs {quoted(text)}, not this environment's Python: left alone"
 
 
 def _entry_point(foreign: ForeignLauncher, name: str, installed: Installed) -> EntryPoint | None:
@@ -204,37 +198,44 @@ def _is_shimgen(data: bytes) -> bool:
         return False
 
 
-def _owners(scheme: Scheme, report: AdoptReport) -> dict[Path, Installed]:
-    """Which installed distribution owns each file, per RECORD; an unreadable RECORD is reported."""
+def _owners(site: dict[str, list[Installed]], report: AdoptReport) -> dict[Path, Installed]:
+    """Which installed distribution owns each file outside site-packages, per RECORD.
+
+    A RECORD that names a path outside the environment is not trusted at all:
+    the distribution is named in the report and its files are owned by nothing.
+    """
     owners: dict[Path, Installed] = {}
-    folders = sorted(scheme.lib.glob("*.dist-info")) if scheme.lib.is_dir() else []
-    for name in sorted({p.name[: -len(".dist-info")].rpartition("-")[0] for p in folders}):
-        try:
-            for installed in installed_versions(scheme, normalize_dist(name)):
-                for path in installed.files:
-                    owners.setdefault(path, installed)
-        except ShimgenError as error:
-            where = Path(error.path) if error.path is not None else scheme.lib / name
-            report.skipped.append((where, f"{error.message}; its files are treated as owned by nothing"))
+    for versions in site.values():
+        for installed in versions:
+            try:
+                paths = installed.beyond_lib
+            except ShimgenError as error:
+                why = f"{error.message}; its files are treated as owned by nothing"
+                report.skipped.append((installed.record, f"{installed.dist} {installed.version}: {why}"))
+                continue
+            for path in paths:
+                owners.setdefault(path, installed)
     return owners
 
 
-def _records_to_repair(store: Store, scheme: Scheme, adopting: set[str]) -> list[Installed]:
-    """Installed dists in the store whose RECORD misses some file the store holds for them.
+def records_to_repair(
+    store: Store, installed: dict[str, Installed], skip: Collection[str] = ()
+) -> list[Installed]:
+    """Installed dists in the store whose RECORD does not follow the rule of shimgen.record.
 
-    Only a set comparison: nothing is hashed unless a RECORD is really rewritten,
-    so running ``sync`` after every pip install stays cheap.
+    It misses a shim (an adoption interrupted before its RECORD), lists shimgen's
+    own files (an older shimgen wrote it), or does not list the shims first. Only
+    comparisons: nothing is hashed unless a RECORD is really rewritten, so
+    running ``sync`` after every pip install stays cheap.
     """
     found = []
     for dist in store.dist_names() if store.initialized else []:
-        if dist in adopting:
+        candidate = installed.get(dist)
+        if dist in skip or candidate is None or not candidate.record.is_file():
             continue
         try:
-            installed = find_installed(scheme, dist)
-            if installed is None or not (installed.dist_info / "RECORD").is_file():
-                continue
-            if not set(managed_files(store, scheme, dist)) <= set(installed.files):
-                found.append(installed)
+            if not follows_rule(candidate.files, owned_shims(store, dist), store.root):
+                found.append(candidate)
         except ShimgenError:
             continue  # doctor reports a damaged state or entry
     return found
@@ -259,19 +260,25 @@ def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -
                 platform=kind,
                 arch=arch,
                 take_over=taken,
+                installed=True,
             )
             for companion in adoption.companions:
                 if companion.exists():
                     fsutil.move_aside(companion, store.trash_dir)
-            _rewrite_record(store, scheme, installed, dropped={*adoption.replaced, *adoption.companions})
+            rewrite_record(store, scheme, installed, dropped={*adoption.replaced, *adoption.companions})
         for installed in report.repairs:
-            _rewrite_record(store, scheme, installed, dropped=set())
+            rewrite_record(store, scheme, installed, dropped=set())
     return report
 
 
-def _rewrite_record(store: Store, scheme: Scheme, installed: Installed, dropped: set[Path]) -> None:
-    """Keep the rows of files still there, drop what adoption replaced, add what the store holds now."""
-    record = installed.dist_info / "RECORD"
-    kept = [p for p in installed.files if p not in dropped and p != record and os.path.lexists(p)]
-    managed = managed_files(store, scheme, installed.dist)
-    fsutil.atomic_write(record, record_text(scheme, [*kept, *managed], record, managed).encode())
+def rewrite_record(store: Store, scheme: Scheme, installed: Installed, dropped: set[Path]) -> None:
+    """RECORD by the rule: the dist's shims first, then its rows for files still there, minus what
+    adoption replaced and shimgen's own files."""
+
+    def keep(path: Path) -> bool:
+        return path not in dropped and store.root not in path.parents and os.path.lexists(path)
+
+    rows = zip(installed.files, installed.rows)
+    shims = owned_shims(store, installed.dist)
+    text = rewritten_record(scheme.lib, installed.record, rows, keep=keep, shims=shims)
+    fsutil.atomic_write(installed.record, text.encode())

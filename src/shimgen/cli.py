@@ -1,51 +1,47 @@
 """The ``shimgen`` command line.
 
 Exit codes, for scripts: 0 success; 1 shimgen could not do what was asked (the
-message says what, to which path, and what to do); 2 bad usage (from click);
-3 ``inspect`` found a launcher that would fail to run, or ``doctor`` found
-problems (after ``--fix``: problems it could not fix).
+message says what, to which path, and what to do); 2 bad usage (from click, or
+no environment chosen); 3 ``inspect`` found a launcher that would fail to run,
+or ``doctor`` found problems (after ``--fix``: problems it could not fix).
+``run`` exits with its installer's status.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from shimgen import __version__
 from shimgen.adopt import adopt as adopt_environment
+from shimgen.cli_common import echo_adoption, printable, store_options
+from shimgen.cli_sync import run_command, shell_hook_command, sync_command
 from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
 from shimgen.entrypoints import load_entry_points
+from shimgen.environment import PLATFORMS, find_installed, scheme_for
+from shimgen.environment_choice import NoEnvironment
 from shimgen.errors import ShimgenError
 from shimgen.foreign import decode as decode_foreign
 from shimgen.generate import generate_launchers
-from shimgen.install import (
-    PLATFORMS,
-    PreparedInstall,
-    find_installed,
-    forget_commands,
-    prepare_install,
-    progress_total,
-    scheme_for,
-)
+from shimgen.install import PreparedInstall, forget_commands, prepare_install, progress_total
 from shimgen.install import uninstall as uninstall_dist
 from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
-from shimgen.store import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, Store, native_entry
+from shimgen.store import DEFAULT_KEEP, POSIX, WINDOWS, Store, native_entry
 from shimgen.wheelfile import WheelFile
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_BROKEN_LAUNCHER = 3
 EXIT_PROBLEMS = 3
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Group(click.Group):
@@ -54,6 +50,9 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except NoEnvironment as error:
+            click.echo(f"shimgen: error: {error}", err=True)
+            sys.exit(EXIT_USAGE)
         except ShimgenError as error:
             click.echo(f"shimgen: error: {error}", err=True)
             sys.exit(EXIT_ERROR)
@@ -206,55 +205,6 @@ def inspect(file: Path, as_json: bool) -> None:
             click.echo(f"{key.replace('_', ' '):<{width}}  {printable(str(value))}")
     if broken:
         sys.exit(EXIT_BROKEN_LAUNCHER)
-
-
-def store_options(function: F) -> F:
-    """``--prefix`` and ``--lock-timeout``, turned into a ``store`` argument."""
-
-    @click.option(
-        "--prefix",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Environment prefix (a virtual environment's folder). Default: the active virtual "
-        "environment ($VIRTUAL_ENV).",
-    )
-    @click.option(
-        "--lock-timeout",
-        type=click.FloatRange(min=0),
-        default=DEFAULT_LOCK_TIMEOUT,
-        show_default=True,
-        metavar="SECONDS",
-        help="How long to wait while another shimgen changes the same environment.",
-    )
-    @functools.wraps(function)
-    def wrapper(prefix: Path | None, lock_timeout: float, **kwargs: Any) -> Any:
-        return function(
-            store=Store(choose_prefix(prefix), lock_timeout=lock_timeout, on_wait=_waiting), **kwargs
-        )
-
-    return wrapper  # type: ignore[return-value]
-
-
-def choose_prefix(prefix: Path | None) -> Path:
-    if prefix is None:
-        active = os.environ.get("VIRTUAL_ENV")
-        if not active:
-            raise ShimgenError(
-                "no environment chosen",
-                hint="pass --prefix DIR, or activate a virtual environment (VIRTUAL_ENV is not set)",
-            )
-        prefix = Path(active)
-    if not prefix.is_dir():
-        raise ShimgenError("environment prefix is not an existing folder", path=prefix, hint="check --prefix")
-    return prefix
-
-
-def printable(text: str) -> str:
-    """Text read from a file (a decoded launcher), safe for a terminal: control characters escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _waiting(lock: Path) -> None:
-    click.echo(f"shimgen: waiting for another shimgen to finish with {lock}", err=True)
 
 
 def _version_of(entry_name: str) -> str:
@@ -623,37 +573,11 @@ def adopt(store: Store, dry_run: bool, platform: str | None) -> None:
     'shimgen sync'.
     """
     report = adopt_environment(store, dry_run=dry_run, platform=platform)
-    verb = "would adopt" if dry_run else "adopted"
-    for adoption in report.adoptions:
-        installed = adoption.installed
-        click.echo(f"{verb} {installed.dist} {installed.version}:")
-        for line in adoption.described:
-            click.echo(f"  {printable(line)}")
-    for installed in report.repairs:
-        verb_record = "would rewrite" if dry_run else "rewrote"
-        click.echo(
-            f"{verb_record} the RECORD of {installed.dist} {installed.version} to list its store files"
-        )
-    for path, why in report.skipped:
-        click.echo(f"skipped {path.name}: {printable(why)}")
-    for path in report.unowned:
-        click.echo(f"left alone (owned by no distribution): {path.name}")
+    echo_adoption(report, dry_run=dry_run)
     if not report.adoptions and not report.repairs:
         click.echo("nothing to adopt")
 
 
-@main.command()
-@click.option(
-    "--keep", type=click.IntRange(min=0), default=DEFAULT_KEEP, show_default=True, help="As for gc."
-)
-@store_options
-def sync(store: Store, keep: int) -> None:
-    """adopt, then gc: the one command to run after 'pip install' or 'uv pip install'."""
-    report = adopt_environment(store)
-    for adoption in report.adoptions:
-        click.echo(f"adopted {adoption.installed.dist} {adoption.installed.version}")
-    if store.initialized:
-        collected = store.gc(keep)
-        click.echo(
-            f"collected {len(collected.removed)} entries; {len(collected.in_use)} in use, left for later"
-        )
+main.add_command(sync_command)
+main.add_command(run_command)
+main.add_command(shell_hook_command)

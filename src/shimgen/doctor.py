@@ -14,6 +14,7 @@ but it is not a problem: ``shimgen gc`` removes it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -303,7 +304,7 @@ def _unreadable_state(
         if entry is None:
             fsutil.remove_file(path)
         else:
-            fsutil.atomic_write(path, DistState(dist, (entry,)).to_bytes())
+            store.write_state(DistState(dist, (entry,)))
             store.apply_state(dist)
 
     fix = (
@@ -317,7 +318,7 @@ def _drop_generation(store: Store, dist: str, entry: str) -> Callable[[], None]:
         state = store.read_state(dist)
         if state is not None and entry in state.generations[1:]:
             kept = tuple(g for g in state.generations if g != entry)
-            fsutil.atomic_write(store.state_path(dist), DistState(dist, kept, state.pending).to_bytes())
+            store.write_state(dataclasses.replace(state, generations=kept))
 
     return run
 

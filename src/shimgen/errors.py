@@ -30,3 +30,9 @@ class RecordError(ShimgenError):
 
 class PathRefused(ShimgenError):
     """A path that could leave the environment, or that Windows would misread."""
+
+
+def quoted(text: str) -> str:
+    """``text`` in quotes as a user would type it: a Windows path keeps single backslashes (``repr``
+    doubles them), and only control characters, which a terminal would act on, are escaped."""
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) + "'"

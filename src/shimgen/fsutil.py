@@ -282,9 +282,14 @@ def move_aside(path: Path, trash: Path) -> Path:
     running image be renamed, never deleted or overwritten. GC deletes it later.
     """
     make_dirs(trash)
-    destination = trash / f"{time.time_ns():x}-{secrets.token_hex(3)}-{path.name}"
+    destination = trash_name(path, trash)
     _retrying(lambda: os.replace(path, destination), path, "rename it aside into the trash")
     return destination
+
+
+def trash_name(path: Path, trash: Path) -> Path:
+    """A new, unique name in ``trash`` for ``path``: its own name, after a time and a random part."""
+    return trash / f"{time.time_ns():x}-{secrets.token_hex(3)}-{path.name}"
 
 
 def swap_in(temporary: Path, destination: Path, trash: Path) -> None:

@@ -16,232 +16,42 @@ Nothing resolves dependencies: wheels are installed exactly as given.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import csv
-import functools
 import hashlib
 import io
 import os
 import re
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from shimgen import fsutil
-from shimgen.entry import Command, EntryFile, Manifest, entry_relative_path
+from shimgen.entry import Command, EntryFile
 from shimgen.entrypoints import EntryPoint
+from shimgen.environment import (
+    Installed,
+    Scheme,
+    _dist_info_of,
+    _realpath,
+    _within,
+    find_installed,
+    installed_versions,
+    platform_layout,
+    scheme_for,
+)
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.linkrecord import LinkRecord, check_relative_path
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
-from shimgen.shims import WindowsShims
+from shimgen.record import FileDigest, owned_shims, record_text, rewritten_record
+from shimgen.scripts import entry_point_files, posix_shebang
 from shimgen.store import POSIX, WINDOWS, Layout, Store
-from shimgen.tags import check_wheel_fits, environment_machines, environment_python, pyvenv_version
+from shimgen.tags import check_wheel_fits, environment_machines, environment_python
 from shimgen.wheelfile import WheelFile
 
 INSTALLER_NAME = "shimgen"
-PLATFORMS = {"win_amd64": Arch.X64, "win32": Arch.X86, "win_arm64": Arch.ARM64}
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """Where each part of a wheel goes in one environment (the install scheme), and its Python."""
-
-    prefix: Path
-    lib: Path  # purelib and platlib: one site-packages in a virtual environment
-    scripts: Path
-    headers: Path
-    windows: bool
-
-    @property
-    def interpreter(self) -> str:
-        return "Scripts/python.exe" if self.windows else "bin/python"
-
-    @property
-    def gui_interpreter(self) -> str:
-        return "Scripts/pythonw.exe" if self.windows else "bin/python"
-
-    def folder(self, key: str, dist: str) -> Path:
-        """The folder for a ``<name>.data/<key>/`` subtree."""
-        if key in ("purelib", "platlib"):
-            return self.lib
-        if key == "scripts":
-            return self.scripts
-        if key == "headers":
-            return self.headers / dist
-        if key == "data":
-            return self.prefix
-        raise ShimgenError(f"wheel has an unknown .data folder {key!r}")
-
-
-FileDigest = tuple[str, int]  # SHA-256 (hex) and size
-
-
-def scheme_for(prefix: Path, layout: Layout) -> Scheme:
-    if layout.kind == WINDOWS:
-        return Scheme(prefix, prefix / "Lib" / "site-packages", prefix / "Scripts", prefix / "Include", True)
-    version = _posix_python_version(prefix)
-    return Scheme(
-        prefix,
-        prefix / "lib" / f"python{version}" / "site-packages",
-        prefix / "bin",
-        prefix / "include" / "site" / f"python{version}",
-        False,
-    )
-
-
-def _posix_python_version(prefix: Path) -> str:
-    """X.Y of the environment's Python: from pyvenv.cfg, else its lib folder, else the running Python."""
-    version = pyvenv_version(prefix)
-    if version is not None:
-        return f"{version[0]}.{version[1]}"
-    found = sorted((prefix / "lib").glob("python3.*")) if (prefix / "lib").is_dir() else []
-    if len(found) == 1:
-        return found[0].name[len("python") :]
-    return f"{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def platform_layout(platform: str | None) -> tuple[str | None, str | None]:
-    """``--platform win_amd64`` and friends as (layout, arch); None lets the store decide."""
-    if platform is None:
-        return None, None
-    if platform not in PLATFORMS:
-        raise ShimgenError(f"unknown platform {platform!r}", hint=f"use one of {', '.join(PLATFORMS)}")
-    return WINDOWS, PLATFORMS[platform].value
-
-
-def posix_shebang(python: Path) -> str:
-    """A first line that makes the kernel run ``python`` on the file, whatever its path.
-
-    The kernel splits a ``#!`` line at the first space and limits its length,
-    so a Python under such a path is reached through /bin/sh: the second line
-    is an ``exec`` to sh and a string literal to Python. The path is in single
-    quotes there, so sh expands nothing in it (a folder named ``$(...)`` is just
-    a name); a backslash or line break, which Python would read as escapes, is refused.
-    """
-    text = str(python)
-    if not any(c.isspace() for c in text) and len(text) < 120:
-        return f"#!{text}"
-    if any(c in text for c in ("\\", "\n", "\r")):
-        raise ShimgenError(
-            "the environment's path holds a backslash or line break, "
-            "which a POSIX entry-point script cannot name safely",
-            path=python,
-            hint="use an environment whose path has neither",
-        )
-    quoted = text.replace("'", "'\"'\"'")  # for sh: end the quote, a quoted ', quote again
-    return "#!/bin/sh\n" + f"'''exec' '{quoted}' \"$0\" \"$@\"\n" + "' '''"
-
-
-def entry_point_script(point: EntryPoint, shebang: str | None) -> bytes:
-    """The Python file a launcher runs for an entry point (the same conventions as distlib's)."""
-    head = point.attr.split(".", 1)[0]
-    lines = [shebang] if shebang else []
-    lines += [
-        f"# The {point.name!r} entry point, written by shimgen.",
-        "import re",
-        "import sys",
-        "",
-        f"from {point.module} import {head}",
-        "",
-        'if __name__ == "__main__":',
-        r'    sys.argv[0] = re.sub(r"(-script\.pyw?|\.exe)?$", "", sys.argv[0])',
-        f"    sys.exit({point.attr}())",
-        "",
-    ]
-    return "\n".join(lines).encode()
-
-
-@dataclass
-class Installed:
-    """A distribution found in site-packages: its dist-info folder and the files its RECORD lists."""
-
-    dist: str
-    version: str
-    dist_info: Path
-    files: list[Path]
-    installer: str
-
-
-def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Installed | None:
-    """The installed ``dist`` (of ``version``, if given), or None."""
-    found = [i for i in installed_versions(scheme, dist) if version is None or i.version == version]
-    return found[0] if found else None
-
-
-def installed_versions(scheme: Scheme, dist: str) -> list[Installed]:
-    """Every .dist-info of ``dist`` in site-packages (more than one when an installer left old ones)."""
-    found: list[Installed] = []
-    if not scheme.lib.is_dir():
-        return found
-    for folder in sorted(scheme.lib.glob("*.dist-info")):
-        name, _, version = folder.name[: -len(".dist-info")].rpartition("-")
-        try:
-            if normalize_dist(name) != dist:
-                continue
-        except ShimgenError:
-            continue
-        files = []
-        record = folder / "RECORD"
-        if record.is_file():
-            for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8", errors="replace"))):
-                if row:
-                    files.append(_confined(scheme, row[0], record))
-        marker = folder / "INSTALLER"
-        installer = marker.read_text("utf-8", errors="replace").strip() if marker.is_file() else ""
-        found.append(Installed(dist, version, folder, files, installer))
-    return found
-
-
-@functools.lru_cache(maxsize=4096)
-def _realpath(folder: Path) -> str:
-    """``os.path.realpath``, once per folder: a RECORD of 30,000 rows, or a wheel of as many
-    files, names a few hundred folders.
-
-    (Cached for the process: shimgen runs one command per process, and what it
-    creates itself is never a link.)
-    """
-    return os.path.realpath(folder)
-
-
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder + os.sep)
-
-
-def _dist_info_of(folder: str, dist: str) -> bool:
-    """Whether ``folder`` (``name-version.dist-info``) is a metadata folder of ``dist``."""
-    name = folder[: -len(".dist-info")].rpartition("-")[0]
-    try:
-        return normalize_dist(name) == dist
-    except ShimgenError:
-        return False
-
-
-def _confined(scheme: Scheme, recorded: str, record: Path) -> Path:
-    """A RECORD path resolved against site-packages; refused if it leaves the environment.
-
-    Both by its text (``..``) and by where it really is: a folder on the way may be a
-    symlink or junction that leads out of the prefix, and nothing is ever deleted
-    through one (pip compares real paths the same way).
-    """
-    if "\0" in recorded:
-        raise PathRefused(f"RECORD names an impossible path: {recorded!r}", path=record)
-    path = Path(os.path.normpath(scheme.lib / recorded.replace("\\", "/")))
-    inside = str(scheme.prefix) + os.sep
-    if (
-        not str(path).startswith(inside)
-        or path in (scheme.lib, scheme.prefix)
-        or not _within(_realpath(path.parent), _realpath(scheme.prefix))
-    ):
-        raise PathRefused(
-            f"RECORD names a file outside the environment: {recorded!r}",
-            path=record,
-            hint="that RECORD was changed by hand or by another tool; fix or remove that row",
-        )
-    return path
 
 
 @dataclass
@@ -422,20 +232,8 @@ class Installation:
     def _make_entry(self) -> tuple[list[EntryFile], list[Command]]:
         files = list(self.scripts)
         commands = _script_commands(files, self.scheme)
-        no_shebang = self.scheme.windows or not self.entry_points
-        shebang = None if no_shebang else posix_shebang(self.store.prefix / self.scheme.interpreter)
-        for point in self.entry_points:
-            if self.scheme.windows:
-                name = f"{point.name}-script.pyw" if point.gui else f"{point.name}-script.py"
-                interpreter: str | None = (
-                    self.scheme.gui_interpreter if point.gui else self.scheme.interpreter
-                )
-                files.append(EntryFile(name, entry_point_script(point, None), False))
-            else:
-                name, interpreter = point.name, None
-                files.append(EntryFile(name, entry_point_script(point, shebang), True))
-            commands.append(Command(point.name, name, point.gui, interpreter))
-        return files, commands
+        python_files, python_commands = entry_point_files(self.entry_points, self.scheme)
+        return files + python_files, commands + python_commands
 
     def check(self, version: str) -> None:
         """Refuse, before anything is written, commands the environment cannot take."""
@@ -487,6 +285,7 @@ class Installation:
                 arch=self.arch,
                 take_over=self._taken_over(earlier, commands),
                 checked=self._checked[1],
+                installed=True,
             )
             manifest = published.manifest
         elif store.initialized and store.read_state(self.dist) is not None:
@@ -495,10 +294,11 @@ class Installation:
             store.record_layout(self.layout)  # --platform was given: later installs need not repeat it
         fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
         self._digests.pop(info / "INSTALLER", None)  # the wheel's own INSTALLER, if it had one, is gone
-        managed = managed_files(store, scheme, self.dist, manifest) if commands else {}
-        kept = {*self.written, info / "INSTALLER", *managed}
-        known = {**self._digests, **managed}
-        fsutil.atomic_write(info / "RECORD", record_text(scheme, kept, info / "RECORD", known).encode())
+        shims = owned_shims(store, self.dist, manifest) if commands else {}
+        kept = {*self.written, info / "INSTALLER", *shims}
+        known = {**self._digests, **shims}
+        text = record_text(scheme.lib, kept, info / "RECORD", known, first=shims)
+        fsutil.atomic_write(info / "RECORD", text.encode())
         for previous in earlier:
             _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
         others = [i.version for i in earlier if i.version != version]
@@ -637,70 +437,6 @@ def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
     return file
 
 
-def managed_files(
-    store: Store, scheme: Scheme, dist: str, current: Manifest | None = None
-) -> dict[Path, FileDigest | None]:
-    """What the store holds for ``dist`` now: shims, link records, state file, current entry's files.
-
-    Each maps to its (sha256 hex, size) where the entry's manifest already
-    knows it, so RECORD does not read a 30 MB program back to hash it again.
-    ``current`` is the current entry's manifest when the caller has just published it.
-    """
-    state = store.read_state(dist)
-    if state is None:
-        return {}
-    manifest = (
-        current if current and current.entry_name == state.current else store.manifest(dist, state.current)
-    )
-    entry = store.prefix.joinpath(*entry_relative_path(dist, state.current).split("/"))
-    files: dict[Path, FileDigest | None] = {store.state_path(dist): None, entry / ".shimgen-entry.json": None}
-    for record in manifest.files:
-        files[entry.joinpath(*PurePosixPath(record.path).parts)] = (record.sha256, record.size)
-    shims = store.shims()
-    entry_path = entry_relative_path(dist, state.current)
-    launchers: dict[bool, FileDigest] = {}  # a thousand launchers are copies of one or two stubs
-    for command in manifest.commands:
-        # The store has just made these match the state (under the lock): their bytes are known.
-        files[store.links_dir / command.name] = _digest(command.link_record(entry_path).to_bytes())
-        if isinstance(shims, WindowsShims):
-            if command.gui not in launchers:
-                launchers[command.gui] = _digest(shims.launcher_bytes(command.gui))
-            files[shims.path(command.name)] = launchers[command.gui]
-        else:
-            files[shims.path(command.name)] = None  # a symlink: RECORD lists it without a hash
-    return files
-
-
-def _digest(data: bytes) -> FileDigest:
-    return hashlib.sha256(data).hexdigest(), len(data)
-
-
-def record_text(
-    scheme: Scheme, files: Iterable[Path], record: Path, known: Mapping[Path, FileDigest | None] | None = None
-) -> str:
-    """RECORD's text for ``files``; hashes in ``known`` are trusted, the others are read and hashed."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    known = known or {}
-    folders: dict[Path, str] = {}  # relpath once per folder, not once per file
-    for path in sorted(set(files), key=str):
-        folder = folders.get(path.parent)
-        if folder is None:
-            folder = folders[path.parent] = os.path.relpath(path.parent, scheme.lib).replace(os.sep, "/")
-        relative = path.name if folder == "." else f"{folder}/{path.name}"
-        digest = known.get(path)
-        if digest is None and path.is_symlink():
-            writer.writerow([relative, "", ""])  # pip records symlinks without a hash
-            continue
-        if digest is None:
-            data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest(), len(data)
-        encoded = base64.urlsafe_b64encode(bytes.fromhex(digest[0])).rstrip(b"=").decode()
-        writer.writerow([relative, f"sha256={encoded}", digest[1]])
-    writer.writerow([os.path.relpath(record, scheme.lib).replace(os.sep, "/"), "", ""])
-    return out.getvalue()
-
-
 def _remove_old_files(
     store: Store, scheme: Scheme, previous: Installed, keep: set[Path], dist_info: Path
 ) -> None:
@@ -781,28 +517,23 @@ def forget_commands(store: Store, dist: str) -> None:
     """After ``shimgen remove``: drop the removed commands' files from the dist's RECORD, if installed.
 
     Otherwise a later ``pip uninstall`` would delete whatever is at those paths
-    then: another distribution's launcher or link record for the same command.
-    The other rows are kept as they are (nothing is re-hashed, so a file
-    changed or lost since does not stop this, nor gets a new hash).
+    then: another distribution's launcher for the same command. The other rows
+    are kept as they are (nothing is re-hashed, so a file changed or lost since
+    does not stop this, nor gets a new hash).
     """
     scheme = scheme_for(store.prefix, store.layout())
     installed = find_installed(scheme, normalize_dist(dist))
-    record = installed.dist_info / "RECORD" if installed else None
-    if installed is None or record is None or not record.is_file():
+    if installed is None or not installed.record.is_file():
         return
     folder = store.shims().folder
-    text = record.read_text(encoding="utf-8", errors="replace")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in csv.reader(io.StringIO(text)):
-        if not row:
-            continue
-        path = _confined(scheme, row[0], record)
-        if store.root in path.parents or (path.parent == folder and not os.path.lexists(path)):
-            continue
-        writer.writerow(row)
-    if out.getvalue() != text:
-        fsutil.atomic_write(record, out.getvalue().encode())
+
+    def keep(path: Path) -> bool:
+        return store.root not in path.parents and not (path.parent == folder and not os.path.lexists(path))
+
+    rows = list(zip(installed.files, installed.rows))
+    text = rewritten_record(scheme.lib, installed.record, rows, keep=keep, shims={})
+    if [row for _, row in rows] != [row for row in csv.reader(io.StringIO(text)) if row]:
+        fsutil.atomic_write(installed.record, text.encode())
 
 
 def _owns_commands(store: Store, dist: str) -> bool:

@@ -31,8 +31,9 @@ from distlib.util import get_export_entry
 
 from shimgen import fsutil
 from shimgen.entrypoints import EntryPoint
+from shimgen.environment import Installed, find_installed
 from shimgen.errors import ShimgenError
-from shimgen.install import Installation, Installed, InstallResult, find_installed
+from shimgen.install import Installation, InstallResult
 from shimgen.store import DEFAULT_LOCK_TIMEOUT, Store
 
 

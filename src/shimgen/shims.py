@@ -10,6 +10,15 @@ program keeps its open inode, so nothing is ever in the way.
 
 Either way a shim shimgen did not make (a real program pip put there, say) is
 *foreign*: shimgen never overwrites it.
+
+On Windows the launchers of one distribution and subsystem are hard links of one
+file. A running image locks every name of its file against deletion, so while
+any command of a distribution runs, an installer can delete none of its
+launchers: uv, which deletes RECORD's rows in order and stops at the first
+error, then fails before it has removed anything (see shimgen.record). Only
+within one distribution: a running tool must not stop the uninstall of another.
+Where a link cannot be made (a filesystem without hard links, NTFS's 1,023 names
+per file), a copy is written instead.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import contextlib
 import enum
 import os
 import secrets
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Union
 
@@ -28,6 +38,7 @@ from shimgen.linkrecord import LinkRecord, check_relative_path
 from shimgen.pe import Arch
 
 STORE_MARKER = (".shimgen", "store")
+Wanted = dict[str, tuple[LinkRecord, bool]]  # command -> (its link record, GUI)
 
 
 class ShimState(enum.Enum):
@@ -56,6 +67,10 @@ class WindowsShims:
         """What every launcher of this environment and subsystem is: the shipped stub."""
         return launcher_bytes(self.arch, gui)
 
+    def shim_bytes(self, gui: bool) -> bytes | None:
+        """The bytes of a shim, for RECORD's hash: the stub (POSIX symlinks have none)."""
+        return self.launcher_bytes(gui)
+
     def state(self, command: str, record: LinkRecord | None, gui: bool) -> ShimState:
         try:
             data = self.path(command).read_bytes()
@@ -83,6 +98,60 @@ class WindowsShims:
             raise foreign_shim_error(self.path(command))
         data = self.launcher_bytes(gui)
         return fsutil.write_temporary(self.folder, self.path(command).name, data, executable=True, sync=sync)
+
+    def prepare_all(
+        self, wanted: Wanted, *, take_over: Collection[str] = (), sync: bool = True
+    ) -> dict[str, Path]:
+        """New launchers for one distribution's commands, as hard links of one file per subsystem.
+
+        Returns the temporaries to commit (command -> path); a command whose
+        launcher is right and already linked with its siblings gets none, so
+        launchers that an older shimgen wrote as separate copies are relinked once.
+        """
+        prepared: dict[str, Path] = {}
+        with _removed_on_error(prepared):
+            self._prepare_groups(wanted, prepared, take_over, sync)
+        return prepared
+
+    def _prepare_groups(
+        self, wanted: Wanted, prepared: dict[str, Path], take_over: Collection[str], sync: bool
+    ) -> None:
+        for gui in (False, True):
+            names = [name for name, (_, is_gui) in wanted.items() if is_gui is gui]
+            states = {name: self.state(name, None, gui) for name in names}
+            right = [name for name in names if states[name] is ShimState.OK]
+            # The anchor: the right launcher with most names already, so an old environment relinks least.
+            anchor = max(right, key=lambda name: _link_count(self.path(name)), default=None)
+            source = None if anchor is None else self.path(anchor)
+            linkable = True
+            for name in names:
+                right_bytes = states[name] is ShimState.OK
+                if right_bytes and (not linkable or _same_file(self.path(name), source)):
+                    continue
+                if states[name] is ShimState.FOREIGN and name not in take_over:
+                    raise foreign_shim_error(self.path(name))
+                temporary = None
+                if source is not None and linkable:
+                    temporary = self._linked_temporary(name, source)
+                    linkable = temporary is not None
+                if temporary is None:
+                    if right_bytes:
+                        continue  # right, only not linked, and links cannot be made here
+                    data = self.launcher_bytes(gui)
+                    temporary = fsutil.write_temporary(
+                        self.folder, self.path(name).name, data, executable=True, sync=sync
+                    )
+                    source = source or temporary  # the batch's next launchers link to this one
+                prepared[name] = temporary
+
+    def _linked_temporary(self, command: str, source: Path) -> Path | None:
+        """A new name for ``source`` under a temporary name; None where no hard link can be made."""
+        temporary = self.folder / f".{self.path(command).name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.link(source, temporary)
+        except OSError:
+            return None
+        return temporary
 
     def commit(self, command: str, temporary: Path, trash: Path) -> None:
         """Put a prepared launcher in place; the caller fsyncs the folder.
@@ -155,6 +224,22 @@ class PosixShims:
         if path is None:
             path = self._paths[command] = self.folder / command
         return path
+
+    def shim_bytes(self, gui: bool) -> bytes | None:
+        """A symlink has no bytes of its own: RECORD lists it without a hash, as pip does."""
+        return None
+
+    def prepare_all(
+        self, wanted: Wanted, *, take_over: Collection[str] = (), sync: bool = True
+    ) -> dict[str, Path]:
+        """New symlinks for the commands whose shims are not right (name -> temporary)."""
+        prepared: dict[str, Path] = {}
+        with _removed_on_error(prepared):
+            for name, (record, gui) in wanted.items():
+                temporary = self.prepare(name, record, gui, take_over=name in take_over, sync=sync)
+                if temporary is not None:
+                    prepared[name] = temporary
+        return prepared
 
     def expected_target(self, record: LinkRecord) -> str:
         """The symlink's text: the record's path (checked, prefix-relative) seen from ``bin``."""
@@ -233,6 +318,32 @@ class PosixShims:
 
 
 Shims = Union[WindowsShims, PosixShims]
+
+
+@contextlib.contextmanager
+def _removed_on_error(temporaries: dict[str, Path]) -> Iterator[None]:
+    """A batch that fails while being prepared leaves none of its temporaries behind."""
+    try:
+        yield
+    except BaseException:
+        for temporary in temporaries.values():
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise
+
+
+def _link_count(path: Path) -> int:
+    try:
+        return os.stat(path).st_nlink
+    except OSError:
+        return 0
+
+
+def _same_file(a: Path, b: Path | None) -> bool:
+    try:
+        return b is not None and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _is_shimgen_launcher(data: bytes) -> bool:

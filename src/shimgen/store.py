@@ -22,6 +22,7 @@ or deletes a file that may be a running image: see DESIGN.md, "Invariant".
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -135,11 +136,17 @@ class DistState:
     not all be switched yet. Only rollback needs it: it is the one operation
     that is not idempotent (a second rollback undoes the first), so re-running
     an interrupted rollback must finish it rather than start another.
+
+    ``installed`` is true for a distribution installed in site-packages (by
+    ``install`` or ``adopt``): when pip or uv uninstall it, ``sync`` drops its
+    commands. False for programs published with ``link``; None where an older
+    shimgen wrote the file (``sync`` decides by what site-packages holds).
     """
 
     dist: str
     generations: tuple[str, ...]
     pending: str | None = None
+    installed: bool | None = None
 
     @property
     def current(self) -> str:
@@ -152,6 +159,8 @@ class DistState:
             "generations": list(self.generations),
             "pending": self.pending,
         }
+        if self.installed is not None:
+            body["installed"] = self.installed
         return (json.dumps(body, indent=1) + "\n").encode()
 
     @classmethod
@@ -168,7 +177,10 @@ class DistState:
             pending = body.get("pending")
             if pending not in (None, ROLLBACK):
                 raise ValueError(f"unknown pending operation {pending!r}")
-            return cls(normalize_dist(body["dist"]), tuple(generations), pending)
+            installed = body.get("installed")
+            if installed not in (None, True, False):
+                raise ValueError(f"installed is {installed!r}, not true or false")
+            return cls(normalize_dist(body["dist"]), tuple(generations), pending, installed)
         except NewerFormat:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, ShimgenError) as error:
@@ -279,6 +291,10 @@ class Store:
                 f"dist state names {state.dist!r}, not {dist!r}", path=path, hint="run 'shimgen doctor --fix'"
             )
         return state
+
+    def write_state(self, state: DistState) -> None:
+        """Replace a dist's state file atomically. Hold the lock."""
+        fsutil.atomic_write(self.state_path(state.dist), state.to_bytes())
 
     def dist_names(self) -> list[str]:
         if not self.dists_dir.is_dir():
@@ -407,6 +423,7 @@ class Store:
         arch: str | None = None,
         take_over: Collection[str] = (),
         checked: Layout | None = None,
+        installed: bool | None = None,
     ) -> PublishResult:
         """Make ``files`` the current entry of ``dist`` and point ``commands`` at it.
 
@@ -418,6 +435,8 @@ class Store:
         when the caller ran it first (an installer, before its library files):
         the input is then not validated twice; the commands are still checked
         again under the lock, as another writer may have taken one since.
+        ``installed`` marks a distribution installed in site-packages (see
+        :class:`DistState`); None keeps what the state says.
         """
         layout = checked or self.check_publish(
             dist, version, files, commands, platform=platform, arch=arch, take_over=take_over
@@ -441,8 +460,11 @@ class Store:
                 manifest.entry_name,
                 *(g for g in (state.generations if state else ()) if g != manifest.entry_name),
             )
-            if state is None or state.generations != generations:
-                fsutil.atomic_write(self.state_path(dist), DistState(dist, generations).to_bytes())
+            if installed is None and state is not None:
+                installed = state.installed
+            new_state = DistState(dist, generations, installed=installed)
+            if state != new_state:
+                self.write_state(new_state)
             self.apply_state(dist, take_over, current=manifest)
             entry = self.entry_dir(dist, manifest.entry_name)
             return PublishResult(dist, version, entry, previous, created, manifest)
@@ -510,8 +532,8 @@ class Store:
             # another dist or a foreign file has taken since that version was current.
             self._check_commands_free(dist, self.manifest(dist, target).commands, self.layout())
             rest = tuple(g for g in state.generations if g != target)
-            swapped = DistState(dist, (target, *rest), pending=ROLLBACK)
-            fsutil.atomic_write(self.state_path(dist), swapped.to_bytes())  # the commit point
+            swapped = dataclasses.replace(state, generations=(target, *rest), pending=ROLLBACK)
+            self.write_state(swapped)  # the commit point
             self.finish(swapped)
             return state.current, target
 
@@ -529,7 +551,7 @@ class Store:
     def finish(self, state: DistState) -> None:
         """Switch the links to a committed state, then clear its pending mark. Hold the lock."""
         self.apply_state(state.dist)
-        fsutil.atomic_write(self.state_path(state.dist), DistState(state.dist, state.generations).to_bytes())
+        self.write_state(dataclasses.replace(state, pending=None))
 
     def remove(self, dist: str) -> list[str]:
         """Remove ``dist``'s commands (shims and link records); its entries become garbage for GC."""
@@ -598,13 +620,8 @@ class Store:
         prepared: dict[str, Path] = {}
         if desired:
             fsutil.make_dirs(shims.folder)
-        with _unlinked_on_error(prepared):
-            for name, command in desired.items():
-                temporary = shims.prepare(
-                    name, records[name], command.gui, take_over=name in take_over, sync=not defer
-                )
-                if temporary is not None:
-                    prepared[name] = temporary
+            wanted = {name: (records[name], command.gui) for name, command in desired.items()}
+            prepared = shims.prepare_all(wanted, take_over=take_over, sync=not defer)
         if prepared:
             self._commit_batch(
                 prepared, lambda name, temporary: shims.commit(name, temporary, self.trash_dir), shims.folder
@@ -663,8 +680,8 @@ class Store:
                 if state is not None and len(state.generations) > 1 + keep:
                     kept = state.generations[: 1 + keep]
                     report.trimmed[name] = list(state.generations[1 + keep :])
-                    trimmed = DistState(name, kept, state.pending)  # an interrupted rollback stays one
-                    fsutil.atomic_write(self.state_path(name), trimmed.to_bytes())
+                    trimmed = dataclasses.replace(state, generations=kept)  # a pending rollback stays one
+                    self.write_state(trimmed)
                     states[name] = trimmed
             needed = {(n, g) for n, s in states.items() if s is not None for g in s.generations}
             needed |= {
