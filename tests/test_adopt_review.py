@@ -22,7 +22,7 @@ from shimgen.foreign import decode
 from shimgen.store import Store
 from tests.conftest import run
 from tests.test_adopt import DISTLIB, WindowsScriptMaker, dist_info, pip_style_environment
-from tests.wheels import assert_record_is_true, assert_record_follows_rule
+from tests.wheels import assert_record_follows_rule
 
 ROOT = Path(__file__).resolve().parents[1]
 

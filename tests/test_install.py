@@ -11,7 +11,13 @@ from shimgen import stub_bytes
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
 from tests.conftest import pip, run
-from tests.wheels import assert_record_follows_rule, assert_record_is_true, build_wheel, record_hash, record_rows
+from tests.wheels import (
+    assert_record_follows_rule,
+    assert_record_is_true,
+    build_wheel,
+    record_hash,
+    record_rows,
+)
 
 ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
 
@@ -63,9 +69,13 @@ def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path
     assert not os.path.lexists(tooly) and not dist_info.exists() and not (site / "tooly").exists()
     # The store kept its own files; sync sees the dist is gone and drops its commands.
     code, out, err = run("sync", "--prefix", str(venv), "--keep", "0")
-    assert code == 0 and "removed tooly (no longer installed): commands tooly, tooly-gui, tooly-native" in out, err
+    assert (
+        code == 0 and "removed tooly (no longer installed): commands tooly, tooly-gui, tooly-native" in out
+    ), err
     assert [f for f in doctor(Store(venv)) if f.severity == PROBLEM] == []
-    assert not any((venv / ".shimgen" / "store").iterdir()) and not any((venv / ".shimgen" / "links").iterdir())
+    assert not any((venv / ".shimgen" / "store").iterdir()) and not any(
+        (venv / ".shimgen" / "links").iterdir()
+    )
 
 
 def test_shimgen_uninstall(tmp_path: Path, venv: Path) -> None:

@@ -42,7 +42,9 @@ def assert_record_follows_rule(dist_info: Path) -> list[str]:
     with open(dist_info / "RECORD", newline="", encoding="utf-8") as stream:
         paths = [row[0] for row in csv.reader(stream) if row]
     assert not [p for p in paths if "/.shimgen/" in f"/{p}"], paths
-    shims = [i for i, p in enumerate(paths) if p.split("/")[-2:-1] in (["Scripts"], ["bin"]) and p.startswith("..")]
+    shims = [
+        i for i, p in enumerate(paths) if p.split("/")[-2:-1] in (["Scripts"], ["bin"]) and p.startswith("..")
+    ]
     assert shims == list(range(len(shims))), paths
     return paths
 
