@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import stat
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,5 +79,8 @@ def build_wheel(
     path = folder / f"{dist}-{version}-py3-none-{platform}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in {**members, **(extra_members or {})}.items():
-            archive.writestr(name, data)
+            member = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            # Scripts are executable, as wheel builders mark them (pip keeps the mode it is given).
+            member.external_attr = (stat.S_IFREG | (0o755 if ".data/scripts/" in name else 0o644)) << 16
+            archive.writestr(member, data)
     return path

@@ -26,7 +26,14 @@ from pathlib import Path, PureWindowsPath
 from shimgen import fsutil, pe
 from shimgen.entry import Command, EntryFile
 from shimgen.entrypoints import EntryPoint, from_entry_points_txt
-from shimgen.environment import Installed, Scheme, all_installed, platform_layout, scheme_for
+from shimgen.environment import (
+    Installed,
+    Scheme,
+    all_installed,
+    is_environment_file,
+    platform_layout,
+    scheme_for,
+)
 from shimgen.errors import ShimgenError, quoted
 from shimgen.foreign import ForeignLauncher, decode
 from shimgen.launcher import FileKind, identify
@@ -75,8 +82,8 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
     companions = set()
     owned: dict[str, list[Path]] = {}
     for path in scripts:
-        if path.is_symlink() or fsutil.is_temporary_name(path.name):
-            continue
+        if path.is_symlink() or fsutil.is_temporary_name(path.name) or is_environment_file(path.name):
+            continue  # the environment's own interpreter, its DLLs and activation scripts: never adopted
         installed = owners.get(path)
         data = path.read_bytes()
         if _is_shimgen(data):
@@ -90,11 +97,14 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
             if scheme.windows:
                 _plan_windows(scheme, path, data, adoption, report)
                 companions.update(adoption.companions)
-            elif data.startswith(_NATIVE_MAGIC):
+            elif data.startswith(_NATIVE_MAGIC) or (data.startswith(b"#!") and os.access(path, os.X_OK)):
+                # Kept as it is (hard-linked): a script's first line names the environment's
+                # Python by its absolute path, which runs from the store as well.
                 adoption.commands.append(Command(path.name, path.name))
                 adoption.files.append(EntryFile(path.name, path, True, link=True))
                 adoption.replaced.append(path)
-                adoption.described.append(f"{path.name}: native program")
+                kind = "script" if data.startswith(b"#!") else "native program"
+                adoption.described.append(f"{path.name}: {kind}")
         except ShimgenError as error:  # one odd file (a name no command may have): skip it alone
             report.skipped.append((path, error.message))
     report.unowned = [p for p in report.unowned if p not in companions]
@@ -231,8 +241,8 @@ def records_to_repair(
     found = []
     for dist in store.dist_names() if store.initialized else []:
         candidate = installed.get(dist)
-        if dist in skip or candidate is None or not candidate.record.is_file():
-            continue
+        if dist in skip or candidate is None or candidate.unfinished:
+            continue  # an unfinished install's RECORD is the installer's to finish
         try:
             if not follows_rule(candidate.files, owned_shims(store, dist), store.root):
                 found.append(candidate)

@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,23 @@ class Installed:
     def record(self) -> Path:
         return self.dist_info / "RECORD"
 
+    @property
+    def unfinished(self) -> str | None:
+        """Why this looks like an install that stopped halfway, or None.
+
+        pip writes RECORD last; uv copies the wheel's own RECORD in first and moves
+        ``NAME-VERSION.data/`` out of site-packages as it finishes.
+        """
+        if not self.record.is_file():
+            return "its .dist-info has no RECORD"
+        data = self.dist_info.name[: -len(".dist-info")] + ".data/"
+        if any(row[0].startswith(data) for row in self.rows):
+            return f"its RECORD still lists {data}, which an installer moves away as it finishes"
+        listed = {row[0] for row in self.rows}
+        if not {f"{self.dist_info.name}/METADATA", f"{self.dist_info.name}/RECORD"} <= listed:
+            return "its RECORD is cut short (it does not list METADATA and itself)"  # uv writes it in place
+        return None
+
     @functools.cached_property
     def files(self) -> list[Path]:
         """Every path RECORD names, one per row in its order; PathRefused if one leaves the environment."""
@@ -124,6 +142,22 @@ class Installed:
             for row in self.rows
             if ".." in row[0] or row[0].startswith(("/", "\\")) or ":" in row[0]
         ]
+
+
+# What a virtual environment's own Scripts (bin) folder holds, by venv, virtualenv and uv: the
+# interpreters, the DLLs a copied Python needs, and the activation scripts.
+_ENVIRONMENT_FILE = re.compile(
+    r"(?i)^(pythonw?(\d+(\.\d+)?t?)?(\.exe)?|python\d*t?\.dll|vcruntime\d+(_\d+)?\.dll"
+    r"|activate(\..*|_this\.py)?|deactivate(\.bat)?|pydoc(\.bat)?)$"
+)
+
+
+def is_environment_file(name: str) -> bool:
+    """Whether a file named ``name`` in Scripts (or bin) belongs to the environment itself, never to
+    a distribution: ``python.exe``, ``pythonw.exe``, ``python3.13``, ``python313.dll``, ``activate``,
+    ``Activate.ps1``, ``deactivate.bat``. Whatever a RECORD says, shimgen never adopts or
+    replaces these: moving the interpreter into the store would leave the environment dead."""
+    return bool(_ENVIRONMENT_FILE.match(name))
 
 
 def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Installed | None:

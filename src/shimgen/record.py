@@ -53,10 +53,13 @@ def owned_shims(store: Store, dist: str, current: Manifest | None = None) -> dic
     digests: dict[bool, FileDigest | None] = {}  # a thousand launchers are copies of one or two stubs
     found: dict[Path, FileDigest | None] = {}
     for command in current.commands:
+        path = shims.path(command.name)
+        if not os.path.lexists(path):
+            continue  # not made yet (a repair will): RECORD lists what is there
         if command.gui not in digests:
             data = shims.shim_bytes(command.gui)
             digests[command.gui] = None if data is None else _digest(data)
-        found[shims.path(command.name)] = digests[command.gui]
+        found[path] = digests[command.gui]
     return found
 
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from shimgen import fsutil
 from shimgen.entry import STORE_DIR, Command, EntryFile, verify_entry
 from shimgen.entrypoints import EntryPoint, from_entry_points_txt
-from shimgen.environment import Installed, Scheme, scheme_for
+from shimgen.environment import Installed, Scheme, is_environment_file, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
 from shimgen.scripts import entry_point_files
-from shimgen.shims import ShimState
 from shimgen.store import DistState, Store
 
 
@@ -40,50 +39,72 @@ def drop_uninstalled(store: Store, dist: str) -> list[str]:
 
 
 def restore_state(store: Store, installed: Installed) -> Outcome | None:
-    """Give an installed distribution that lost its dist state (or its current entry) a working one.
+    """Give an installed distribution whose commands do not run its installed version a working state.
 
-    In order: a complete entry of the installed version that its link records
-    name, else any complete entry of that version, else a new entry rebuilt from
-    what can be trusted: its ``entry_points.txt`` and its programs still in the
-    store, checked against the hashes its RECORD gives them. None when there is
-    nothing of it in the store and no command of it is missing.
+    Its dist state was lost, its current entry damaged, or its current entry is
+    another version (the installer stopped before writing the new version's
+    programs). In order: a complete entry of the installed version (the one its
+    link records name, else the newest), else a new entry rebuilt from what can
+    be trusted (see :func:`rebuild_entry`).
     """
     dist = installed.dist
     entry = _entry_to_keep(store, dist, installed.version)
-    if entry is not None:
-        state = store.read_state(dist) if store.state_path(dist).exists() else None
-        generations = (entry, *(g for g in (state.generations if state else ()) if g != entry))
-        store.write_state(DistState(dist, generations, installed=True))
-        changed = store.apply_state(dist)
-        return Outcome(dist, done=f"state rebuilt from entry {entry}" + _listed(changed))
-    return rebuild_entry(store, installed)
+    if entry is None:
+        return rebuild_entry(store, installed)
+    state = store.read_state(dist)
+    generations = (entry, *(g for g in (state.generations if state else ()) if g != entry))
+    store.write_state(DistState(dist, generations, installed=True))
+    changed = store.apply_state(dist)
+    return Outcome(dist, done=f"state rebuilt from entry {entry}" + _listed(changed))
 
 
 def rebuild_entry(store: Store, installed: Installed) -> Outcome | None:
-    """Publish a new entry from ``entry_points.txt`` and the programs whose bytes RECORD vouches for."""
+    """Publish the installed version's commands again, from what can be trusted.
+
+    Python entry points come from its ``entry_points.txt``; programs from the
+    store, where an older shimgen's RECORD vouches for their bytes. A command
+    the distribution declares that neither gives is reported, with the
+    reinstall that brings it back. A version that declares no command at all
+    loses the commands an earlier version had.
+    """
     scheme = scheme_for(store.prefix, store.layout())
-    wanted = _missing_commands(store, scheme, installed)
-    if not wanted:
-        return None
-    points = [p for p in _entry_points(installed) if p.name in wanted]
+    dist = installed.dist
+    declared = declared_commands(scheme, installed)
+    if not declared:
+        if store.read_state(dist) is None:
+            return None
+        removed = store.remove(dist)
+        return Outcome(
+            dist, done=f"{installed.version} has no commands: removed {', '.join(removed) or 'none'}"
+        )
+    points = [p for p in declared_entry_points(installed) if p.name in declared]
     files, commands = entry_point_files(points, scheme)
-    programs = _programs_still_in_store(store, scheme, installed, wanted - {p.name for p in points})
+    programs = _programs_still_in_store(store, scheme, installed, declared - {p.name for p in points})
     for name, path in sorted(programs.items()):
         files.append(EntryFile(path.name, path, True, link=True))
         commands.append(Command(name, path.name))
-    lost = sorted(wanted - {c.name for c in commands})
+    lost = sorted(declared - {c.name for c in commands})
     if commands:
-        store.publish(installed.dist, installed.version, files, commands, installed=True)
-    done = f"entry rebuilt for {', '.join(sorted(c.name for c in commands))}" if commands else ""
-    if not lost:
-        return Outcome(installed.dist, done=done)
-    return Outcome(
-        installed.dist,
-        done=done,
-        problem=f"the program of {', '.join(lost)} is gone from the store",
-        hint=f"reinstall {installed.dist} (uv pip install --reinstall {installed.dist}, or pip install "
-        f"--force-reinstall {installed.dist}), then 'shimgen sync'",
+        store.publish(dist, installed.version, files, commands, installed=True)
+    done = (
+        f"{installed.version} entry rebuilt for {', '.join(sorted(c.name for c in commands))}"
+        if commands
+        else ""
     )
+    if not lost:
+        return Outcome(dist, done=done)
+    return Outcome(
+        dist,
+        done=done,
+        problem=f"{installed.version} is installed, but the program of {', '.join(lost)} is not "
+        "(the installer stopped halfway, or deleted it)",
+        hint=reinstall_hint(dist),
+    )
+
+
+def reinstall_hint(dist: str) -> str:
+    both = f"uv pip install --reinstall {dist}, or pip install --force-reinstall {dist}"
+    return f"reinstall it ({both}), then 'shimgen sync'"
 
 
 def _entry_to_keep(store: Store, dist: str, version: str) -> str | None:
@@ -109,44 +130,23 @@ def _entry_to_keep(store: Store, dist: str, version: str) -> str | None:
     return best.name
 
 
-def _missing_commands(store: Store, scheme: Scheme, installed: Installed) -> set[str]:
-    """Commands whose shim the distribution's RECORD lists, that have no link record into a complete entry.
-
-    A foreign file at a shim's place is left out: that is adopt's business, not a repair.
-    """
-    shims = store.shims()
-    links = store.read_links()
-    names = set()
-    for path in installed.beyond_lib:
-        name = command_of(path, scheme)
-        if name is None:
-            continue
-        record = links.get(name)
-        if isinstance(record, LinkRecord) and _entry_complete(store, record):
-            continue
-        if shims.state(name, None, False) is ShimState.FOREIGN:
-            continue
-        names.add(name)
-    return names
+def declared_commands(scheme: Scheme, installed: Installed) -> set[str]:
+    """The commands an installed distribution declares: shims its RECORD lists, and its entry points."""
+    names = {name for path in installed.beyond_lib if (name := command_of(path, scheme)) is not None}
+    return names | {point.name for point in declared_entry_points(installed)}
 
 
 def command_of(path: Path, scheme: Scheme) -> str | None:
     """The command whose shim ``path`` would be (``Scripts/NAME.exe``, ``bin/NAME``), or None."""
-    if path.parent != scheme.scripts:
+    if path.parent != scheme.scripts or is_environment_file(path.name):
         return None
     if not scheme.windows:
         return path.name
     return path.name[:-4] if path.name.lower().endswith(".exe") and len(path.name) > 4 else None
 
 
-def _entry_complete(store: Store, record: LinkRecord) -> bool:
-    owner = store.owner(record)
-    if owner is None:
-        return False
-    return not verify_entry(store.entry_dir(*owner), deep=False)[1]
-
-
-def _entry_points(installed: Installed) -> list[EntryPoint]:
+def declared_entry_points(installed: Installed) -> list[EntryPoint]:
+    """The console and GUI scripts of its ``entry_points.txt`` (none if it is missing or unreadable)."""
     path = installed.dist_info / "entry_points.txt"
     try:
         return from_entry_points_txt(path.read_text(encoding="utf-8"), source=str(path))
@@ -185,4 +185,8 @@ def _programs_still_in_store(
 
 
 def _listed(changed: list[str]) -> str:
-    return f"; commands {', '.join(sorted(changed))} repaired" if changed else ""
+    return f"; commands {_names(changed)} repaired" if changed else ""
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "none"

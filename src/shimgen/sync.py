@@ -94,16 +94,29 @@ def repair_installed(store: Store, installed: dict[str, Installed], report: Sync
 
 
 def _repair_one(store: Store, installed: Installed) -> repair.Outcome | None:
-    """Links and shims made to match the state; a lost state or damaged current entry rebuilt."""
+    """Links and shims made to match the state when it runs the installed version; else rebuilt."""
     dist = installed.dist
+    if installed.unfinished:
+        return repair.Outcome(
+            dist,
+            problem=f"{installed.version} was not installed completely: {installed.unfinished}; "
+            "its commands are left as they were",
+            hint=repair.reinstall_hint(dist),
+        )
     try:
         state = store.read_state(dist)
-        if state is None or verify_entry(store.entry_dir(dist, state.current), deep=False)[1]:
-            return repair.restore_state(store, installed)
-        changed = store.apply_state(dist)
+        if state is not None:
+            manifest, problems = verify_entry(store.entry_dir(dist, state.current), deep=False)
+            if manifest is not None and not problems and manifest.version == installed.version:
+                changed = store.apply_state(dist)
+                return (
+                    repair.Outcome(dist, done=f"commands {', '.join(sorted(changed))} repaired")
+                    if changed
+                    else None
+                )
+        return repair.restore_state(store, installed)
     except ShimgenError as error:
         return repair.Outcome(dist, problem=error.message, hint=error.hint)
-    return repair.Outcome(dist, done=f"commands {', '.join(sorted(changed))} repaired") if changed else None
 
 
 def _dists_with_traces(store: Store, installed: dict[str, Installed]) -> set[str]:
