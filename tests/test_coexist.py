@@ -222,8 +222,8 @@ def test_uv_in_the_environment_upgrades_its_own_environment(tmp_path: Path, sync
             "pip",
             "install",
             *uv_args(synced),
-        ]
-        + [v2],
+            v2,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
