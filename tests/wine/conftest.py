@@ -266,14 +266,16 @@ class WindowsShimgen:
             )
         return runner
 
-    def python_code(self, code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def python_code(
+        self, code: str, *args: str, timeout: float = 300, extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run Python ``code`` (with shimgen importable) in Windows CPython; UTF-8 I/O."""
         return self.wine.run(
             self.python / "python.exe",
             windows_path(self.script(code)),
             *args,
             timeout=timeout,
-            extra_env={"PYTHONUTF8": "1"},
+            extra_env={"PYTHONUTF8": "1", **(extra_env or {})},
         )
 
     def start_code(self, code: str, *args: str) -> subprocess.Popen[str]:
@@ -287,10 +289,15 @@ class WindowsShimgen:
             errors="replace",
         )
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 300, extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """``shimgen ARGS`` run by Windows CPython."""
         return self.python_code(
-            "from shimgen.cli import main\nmain(prog_name='shimgen')\n", *args, timeout=timeout
+            "from shimgen.cli import main\nmain(prog_name='shimgen')\n",
+            *args,
+            timeout=timeout,
+            extra_env=extra_env,
         )
 
 
@@ -339,6 +346,36 @@ def ruff_exe(ruff_wheel: Path) -> Path:
             (folder / "ruff.exe.tmp").write_bytes(archive.read(member))
             os.replace(folder / "ruff.exe.tmp", folder / "ruff.exe")
     return folder / "ruff.exe"
+
+
+def uv_exe(version: str) -> Path:
+    """uv.exe out of uv's win_amd64 wheel from PyPI (cached)."""
+    folder = CACHE / f"uv-{version}"
+    if not (folder / "uv.exe").exists():
+        wheels = _pip_download(f"uv=={version}", "--only-binary", ":all:", "--platform", "win_amd64")
+        with zipfile.ZipFile(next(wheels.glob("*.whl"))) as archive:
+            member = next(n for n in archive.namelist() if n.endswith("/scripts/uv.exe"))
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "uv.exe.tmp").write_bytes(archive.read(member))
+            os.replace(folder / "uv.exe.tmp", folder / "uv.exe")
+    return folder / "uv.exe"
+
+
+@pytest.fixture(scope="session")
+def uv_python(windows_python: Path) -> Path:
+    """The embeddable CPython without _wmi.pyd.
+
+    uv's interpreter query calls ``platform``, which in 3.13 asks WMI through _wmi.pyd, which calls
+    propsys.dll's VariantToString: unimplemented in Wine 8, so Wine aborts and starts its debugger
+    (uv hangs). Without _wmi, ``platform`` falls back to sys.getwindowsversion().
+    """
+    home = CACHE / (windows_python.name + "-no-wmi")
+    if not (home / "python.exe").exists():
+        scratch = home.with_name(home.name + ".partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.copytree(windows_python, scratch, ignore=shutil.ignore_patterns("_wmi.pyd"))
+        os.replace(scratch, home)
+    return home
 
 
 @dataclass

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from shimgen.adopt import adopt
 from shimgen.launcher import FileKind, identify
 from shimgen.store import Store
 from tests.wheels import build_wheel
-from tests.wine.conftest import CACHE, Wine, _pip_download, windows_path
+from tests.wine.conftest import Wine, uv_exe, windows_path
 
 pytestmark = pytest.mark.wine
 
@@ -54,39 +52,9 @@ demo-gui = demo_pkg:gui
 """
 
 
-def _uv_exe(version: str) -> Path:
-    """uv.exe out of uv's win_amd64 wheel from PyPI (cached)."""
-    folder = CACHE / f"uv-{version}"
-    if not (folder / "uv.exe").exists():
-        wheels = _pip_download(f"uv=={version}", "--only-binary", ":all:", "--platform", "win_amd64")
-        with zipfile.ZipFile(next(wheels.glob("*.whl"))) as archive:
-            member = next(n for n in archive.namelist() if n.endswith("/scripts/uv.exe"))
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "uv.exe.tmp").write_bytes(archive.read(member))
-            os.replace(folder / "uv.exe.tmp", folder / "uv.exe")
-    return folder / "uv.exe"
-
-
-@pytest.fixture(scope="module")
-def uv_python(windows_python: Path) -> Path:
-    """The embeddable CPython without _wmi.pyd.
-
-    uv's interpreter query calls ``platform``, which in 3.13 asks WMI through _wmi.pyd, which calls
-    propsys.dll's VariantToString: unimplemented in Wine 8, so Wine aborts and starts its debugger
-    (uv hangs). Without _wmi, ``platform`` falls back to sys.getwindowsversion().
-    """
-    home = CACHE / (windows_python.name + "-no-wmi")
-    if not (home / "python.exe").exists():
-        scratch = home.with_name(home.name + ".partial")
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.copytree(windows_python, scratch, ignore=shutil.ignore_patterns("_wmi.pyd"))
-        os.replace(scratch, home)
-    return home
-
-
 def _uv(wine: Wine, prng_dll: Path, version: str, cwd: Path, *args: str, **env: str) -> None:
     result = wine.run(
-        _uv_exe(version),
+        uv_exe(version),
         *args,
         cwd=cwd,
         timeout=120,
