@@ -273,10 +273,10 @@ def test_an_installer_killed_halfway_then_sync(tmp_path: Path, synced: Path) -> 
         process.send_signal(signal.SIGKILL)
         finished = process.wait() == 0
         code, out, err = run("sync", "--prefix", synced)
-        if code != 0:  # what it cannot bring back, it says, with the command that does
+        if code != 0:  # what it cannot bring back, it says, with what does: done as a user would
             halfway += 1
-            assert "PROBLEM: tool: " in out and "uv pip install --reinstall tool" in out, (out, err)
-            uv(synced, "pip", "install", "--reinstall", wheel)
+            assert "PROBLEM: tool: " in out, (out, err)
+            follow_hint(synced, out, wheel)
             code, out, err = run("sync", "--prefix", synced)
             assert code == 0, (out, err)
         elif not finished:
@@ -290,6 +290,18 @@ def test_an_installer_killed_halfway_then_sync(tmp_path: Path, synced: Path) -> 
             versions = [wheel.name.split("-")[1]]
         assert_clean(synced, versions[0])
     assert halfway, "no attempt landed in the middle of an install: the test showed nothing"
+
+
+def follow_hint(venv: Path, out: str, wheel: Path) -> None:
+    """Do what sync's hint says: reinstall with uv, or first delete a dist-info no installer can read."""
+    if "no installer can uninstall it: delete the folder " in out:
+        folder = out.split("delete the folder ", 1)[1].split(", then install", 1)[0]
+        assert Path(folder).parent == site_packages(venv), out
+        shutil.rmtree(folder)
+        uv(venv, "pip", "install", wheel)
+    else:
+        assert "uv pip install --reinstall tool" in out, out
+        uv(venv, "pip", "install", "--reinstall", wheel)
 
 
 def test_run_exit_status_is_the_installers_and_no_command_is_a_usage_error(venv: Path) -> None:

@@ -17,42 +17,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from shimgen import fsutil
+from shimgen.doctor_site import check_site
 from shimgen.entry import verify_entry
 from shimgen.errors import ShimgenError
+from shimgen.findings import GARBAGE, NOTE, PROBLEM, Finding
 from shimgen.launcher import identify
 from shimgen.linkrecord import LinkRecord
 from shimgen.pe import Arch
 from shimgen.shims import ShimState
 from shimgen.store import POSIX, WINDOWS, DistState, Layout, NewerFormat, Store, shims_for
 
-PROBLEM, GARBAGE, NOTE = "problem", "garbage", "note"
-
-
-@dataclass
-class Finding:
-    kind: str
-    path: Path
-    message: str
-    fix: str | None  # what --fix does; None: it needs a person
-    severity: str = PROBLEM
-    hint: str = ""
-    fixed: bool = False
-    action: Callable[[], object] | None = field(default=None, repr=False, compare=False)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "path": str(self.path),
-            "message": self.message,
-            "fix": self.fix,
-            "hint": self.hint or None,
-            "fixed": self.fixed,
-        }
+__all__ = ["GARBAGE", "NOTE", "PROBLEM", "Finding", "doctor"]
 
 
 def doctor(store: Store, *, fix: bool = False) -> list[Finding]:
@@ -111,7 +88,13 @@ def _diagnose(store: Store) -> list[Finding]:
             if isinstance(record, LinkRecord) and (store.owner(record) or ("",))[0] == dist:
                 desired[store.command_key(name)] = dist
 
+    site = check_site(store)
+    findings.extend(site.findings)
+    for dist in sorted(site.claimed):
+        claim_links(dist)  # judged against site-packages above, fixed by its own repair
     for dist in store.dist_names():
+        if dist in site.claimed:
+            continue
         try:
             state = store.read_state(dist)
         except ShimgenError as error:
@@ -240,7 +223,7 @@ def _diagnose(store: Store) -> list[Finding]:
             )
         )
     for name, path in shims.present().items():
-        if store.command_key(name) not in desired and name not in links:
+        if store.command_key(name) not in desired and name not in links and path not in site.listed:
             findings.append(
                 Finding(
                     "dangling-shim",

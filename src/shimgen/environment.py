@@ -110,6 +110,11 @@ class Installed:
         return self.dist_info / "RECORD"
 
     @property
+    def rows_complete(self) -> bool:
+        """Every row has RECORD's three fields (uv refuses a RECORD whose last line was cut short)."""
+        return all(len(row) == 3 for row in self.rows)
+
+    @property
     def unfinished(self) -> str | None:
         """Why this looks like an install that stopped halfway, or None.
 
@@ -121,6 +126,8 @@ class Installed:
         data = self.dist_info.name[: -len(".dist-info")] + ".data/"
         if any(row[0].startswith(data) for row in self.rows):
             return f"its RECORD still lists {data}, which an installer moves away as it finishes"
+        if not self.rows_complete:
+            return "its RECORD is cut short in the middle of a line"
         listed = {row[0] for row in self.rows}
         if not {f"{self.dist_info.name}/METADATA", f"{self.dist_info.name}/RECORD"} <= listed:
             return "its RECORD is cut short (it does not list METADATA and itself)"  # uv writes it in place

@@ -32,22 +32,33 @@ class Choice:
     tried: tuple[str, ...] = field(default=(), compare=False)
 
 
+class _ThisProcess:
+    """The default of ``own_prefix``: the virtual environment this Python runs in, if any."""
+
+
+THIS_PROCESS = _ThisProcess()
+
+
 def choose_environment(
     prefix: Path | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
-    own_prefix: Path | None = None,
+    own_prefix: Path | _ThisProcess | None = THIS_PROCESS,
 ) -> Choice:
     """The environment to act on; :class:`NoEnvironment` listing what was tried when there is none.
 
     ``environ``, ``cwd`` and ``own_prefix`` default to this process's (the
-    parameters exist so the rules can be tested without changing them).
+    parameters exist so the rules can be tested without changing them);
+    ``own_prefix=None`` means shimgen runs in no virtual environment.
     """
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
-    if own_prefix is None and sys.prefix != sys.base_prefix:
-        own_prefix = Path(sys.prefix)
+    own: Path | None
+    if isinstance(own_prefix, _ThisProcess):
+        own = Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+    else:
+        own = own_prefix
     tried: list[str] = []
     if prefix is not None:
         return Choice(_existing(prefix, "--prefix"), "--prefix")
@@ -59,8 +70,8 @@ def choose_environment(
     project = _project_environment(cwd, environ.get("UV_PROJECT_ENVIRONMENT"), tried)
     if project is not None:
         return Choice(project, "project", tuple(tried))
-    if own_prefix is not None and (own_prefix / "pyvenv.cfg").is_file():
-        return Choice(own_prefix, "shimgen's own environment", tuple(tried))
+    if own is not None and (own / "pyvenv.cfg").is_file():
+        return Choice(own, "shimgen's own environment", tuple(tried))
     tried.append("shimgen's own environment (shimgen is not installed in a virtual environment)")
     raise NoEnvironment(
         "no environment chosen; tried: " + "; ".join(tried),

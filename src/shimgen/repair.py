@@ -102,6 +102,16 @@ def rebuild_entry(store: Store, installed: Installed) -> Outcome | None:
     )
 
 
+def unfinished_hint(installed: Installed) -> str:
+    """What to do about an install that stopped halfway: reinstall, unless no installer can read it."""
+    if installed.record.is_file() and not installed.rows_complete:
+        return (
+            f"its RECORD was cut short mid-line, so no installer can uninstall it: delete the folder "
+            f"{installed.dist_info}, then install {installed.dist} again and run 'shimgen sync'"
+        )
+    return reinstall_hint(installed.dist)
+
+
 def reinstall_hint(dist: str) -> str:
     both = f"uv pip install --reinstall {dist}, or pip install --force-reinstall {dist}"
     return f"reinstall it ({both}), then 'shimgen sync'"

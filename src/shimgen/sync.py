@@ -101,7 +101,7 @@ def _repair_one(store: Store, installed: Installed) -> repair.Outcome | None:
             dist,
             problem=f"{installed.version} was not installed completely: {installed.unfinished}; "
             "its commands are left as they were",
-            hint=repair.reinstall_hint(dist),
+            hint=repair.unfinished_hint(installed),
         )
     try:
         state = store.read_state(dist)

@@ -1,0 +1,129 @@
+"""What ``doctor`` checks against site-packages: the commands agree with what pip and uv installed.
+
+Without these checks doctor judged the store alone, and its fixes could make
+things worse: it rewrote the launchers of a distribution that uv had just
+uninstalled, and removed, as orphans, the commands of one that was still
+installed but had lost its dist state. Here each installed (or once installed)
+distribution is judged first; the fixes are sync's own repairs (shimgen.repair),
+and the store-level checks leave alone the commands of a distribution judged here.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shimgen import repair
+from shimgen.adopt import records_to_repair, rewrite_record
+from shimgen.entry import verify_entry
+from shimgen.environment import Installed, Scheme, all_installed, scheme_for
+from shimgen.errors import ShimgenError
+from shimgen.findings import PROBLEM, Finding
+from shimgen.linkrecord import LinkRecord
+from shimgen.store import Store
+
+
+@dataclass
+class SiteCheck:
+    findings: list[Finding] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)  # dists whose commands these findings cover
+    listed: set[Path] = field(default_factory=set)  # files an installed dist's RECORD lists
+
+
+def check_site(store: Store) -> SiteCheck:
+    """Findings for the distributions shimgen manages, judged by what site-packages holds."""
+    result = SiteCheck()
+    scheme = scheme_for(store.prefix, store.layout())
+    installed = {dist: versions[0] for dist, versions in all_installed(scheme).items()}
+    for each in installed.values():
+        result.listed.update(_beyond(each))  # a RECORD that leaves the environment: adopt reports it
+    present = set(store.shims().present().values())
+    with_launchers = {d for d, i in installed.items() if any(p in present for p in _beyond(i))}
+    for dist in sorted(set(store.dist_names()) | _link_owners(store) | with_launchers):
+        try:
+            state = store.read_state(dist) if store.state_path(dist).exists() else None
+        except ShimgenError:
+            continue  # the store-level check reports an unreadable state
+        found = installed.get(dist)
+        finding = _judge(store, scheme, dist, state is not None, state.installed if state else None, found)
+        if finding is not None:
+            result.findings.append(finding)
+            result.claimed.add(dist)
+    for found in records_to_repair(store, installed, skip=result.claimed):
+        result.findings.append(
+            Finding(
+                "record-rule",
+                found.record,
+                f"the RECORD of {found.dist} {found.version} lets pip or uv delete what a running tool "
+                "needs (it lists shimgen's own files, or not its launchers first)",
+                "rewrite it by shimgen's rule",
+                action=functools.partial(rewrite_record, store, scheme, found, dropped=set()),
+            )
+        )
+    return result
+
+
+def _judge(
+    store: Store, scheme: Scheme, dist: str, has_state: bool, marked: bool | None, found: Installed | None
+) -> Finding | None:
+    path = store.state_path(dist)
+    if found is None:
+        if has_state and marked:
+            return Finding(
+                "uninstalled",
+                path,
+                f"{dist} is no longer installed (pip or uv removed it), but its commands are still here",
+                "remove its commands (as 'shimgen sync' does)",
+                action=lambda: repair.drop_uninstalled(store, dist),
+            )
+        return None
+    if found.unfinished:
+        return Finding(
+            "unfinished-install",
+            found.dist_info,
+            f"{dist} {found.version} was not installed completely: {found.unfinished}",
+            None,
+            hint=repair.unfinished_hint(found),
+        )
+    what = _what_is_off(store, dist, found.version) if has_state else "has no dist state"
+    if what is None:
+        return None
+    return Finding(
+        "installed-version",
+        path,
+        f"{dist} {found.version} is installed but {what}",
+        f"rebuild its commands for {found.version} (as 'shimgen sync' does)",
+        action=lambda: repair.restore_state(store, found),
+    )
+
+
+def _what_is_off(store: Store, dist: str, version: str) -> str | None:
+    """Why the commands of installed ``dist`` do not run ``version``, or None when they do."""
+    state = store.read_state(dist)
+    if state is None:
+        return "has no dist state"
+    manifest, problems = verify_entry(store.entry_dir(dist, state.current), deep=False)
+    if manifest is None or problems:
+        return "has a damaged current entry (files are missing from it)"
+    if manifest.version != version:
+        return f"its commands run {manifest.version} (the installer stopped before writing {version}'s)"
+    return None
+
+
+def _beyond(installed: Installed) -> list[Path]:
+    try:
+        return installed.beyond_lib
+    except ShimgenError:
+        return []
+
+
+def _link_owners(store: Store) -> set[str]:
+    return {
+        owner[0]
+        for record in store.read_links().values()
+        if isinstance(record, LinkRecord) and (owner := store.owner(record))
+    }
+
+
+__all__ = ["PROBLEM", "SiteCheck", "check_site"]

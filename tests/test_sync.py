@@ -1,0 +1,161 @@
+"""sync and doctor --fix against the states pip and uv leave, natively in both layouts.
+
+Each state is made the way an installer makes it (deleting what a RECORD lists, in its order),
+then ``doctor`` must name it, ``doctor --fix`` or ``sync`` must repair it without removing a
+command of a distribution that is still installed, and a second sync must change nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from shimgen.doctor import PROBLEM, doctor
+from shimgen.install import install_wheel
+from shimgen.store import Store
+from tests.conftest import run
+from tests.wheels import assert_record_follows_rule, build_wheel
+
+ENTRY_POINTS = "[console_scripts]\ntool = tool:main\n"
+
+
+@pytest.fixture(params=["windows", "posix"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """tool 1.0 (an entry point and a program) installed by shimgen into a prefix of each layout."""
+    windows = request.param == "windows"
+    prefix = tmp_path / "my env"
+    (prefix / ("Scripts" if windows else "bin")).mkdir(parents=True)
+    if windows:
+        (prefix / "Scripts" / "python.exe").write_bytes(b"MZ stand-in")
+    else:
+        (prefix / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.11.7\n")
+    program = {
+        "tool-1.0.data/scripts/tool-native.exe" if windows else "tool-1.0.data/scripts/tool-native": (
+            _stub_program() if windows else b"#!/bin/sh\necho native\n"
+        )
+    }
+    wheel = build_wheel(
+        tmp_path,
+        "tool",
+        "1.0",
+        {"tool/__init__.py": b"def main(): pass\n", **program},
+        entry_points=ENTRY_POINTS,
+    )
+    install_wheel(Store(prefix), wheel, platform="win_amd64" if windows else None)
+    return prefix
+
+
+def _stub_program() -> bytes:
+    from shimgen import stub_bytes
+
+    return stub_bytes("x64", False) + b"\nthe native program"
+
+
+def problems(prefix: Path) -> list[str]:
+    return sorted(f.kind for f in doctor(Store(prefix)) if f.severity == PROBLEM)
+
+
+def shims(prefix: Path) -> list[str]:
+    folder = prefix / ("Scripts" if (prefix / "Scripts").is_dir() else "bin")
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("tool"))
+
+
+def record(prefix: Path) -> Path:
+    return next(prefix.glob("**/site-packages/tool-1.0.dist-info/RECORD"))
+
+
+def assert_synced_and_clean(prefix: Path) -> None:
+    assert problems(prefix) == []
+    assert_record_follows_rule(record(prefix).parent)
+    code, out, _ = run("sync", "--prefix", prefix)
+    assert (code, out) == (0, "in sync: nothing to adopt or repair\n")
+
+
+def test_hard_linked_launchers_and_record_order(env: Path) -> None:
+    names = shims(env)
+    assert len(names) == 2
+    paths = assert_record_follows_rule(record(env).parent)
+    assert [p.rsplit("/", 1)[-1] for p in paths[:2]] == names
+    if (env / "Scripts").is_dir():  # one file for both commands of the distribution
+        assert os.path.samefile(env / "Scripts" / names[0], env / "Scripts" / names[1])
+
+
+def test_uninstalled_by_pip_doctor_fix_removes_the_commands_not_restores_them(env: Path) -> None:
+    """pip deleted what RECORD lists (the shims first); the store still has the commands."""
+    _delete_as_an_installer(env, stop_at=None)
+    assert shims(env) == []
+    assert problems(env) == ["uninstalled"]
+    code, out, _ = run("doctor", "--fix", "--prefix", env)
+    assert code == 0 and "fixed: .shimgen/dists/tool.json: tool is no longer installed" in out, out
+    assert shims(env) == [] and list((env / ".shimgen" / "links").iterdir()) == []
+
+
+def test_lost_dist_state_is_rebuilt_not_its_commands_removed(env: Path) -> None:
+    (env / ".shimgen" / "dists" / "tool.json").unlink()
+    assert problems(env) == ["installed-version"]
+    code, out, _ = run("doctor", "--fix", "--prefix", env)
+    assert code == 0 and "fixed:" in out and "has no dist state" in out, out
+    assert len(shims(env)) == 2
+    assert_synced_and_clean(env)
+
+
+def test_the_legacy_uv_failure_is_repaired_by_sync(env: Path) -> None:
+    """The state the issue reported: an older shimgen's RECORD listed .shimgen/; uv deleted the dist
+    state, the link records and the entry's manifest and script, then stopped at the running
+    program. sync rebuilds the entry (the script from entry_points.txt, the program from the store,
+    its bytes checked against that RECORD) and rewrites the RECORD by the rule."""
+    _make_record_legacy(env)
+    native = "tool-native.exe" if (env / "Scripts").is_dir() else "tool-native"
+    _delete_as_an_installer(env, stop_at=native)
+    assert not (env / ".shimgen" / "dists" / "tool.json").exists()
+    assert not any((env / ".shimgen" / "links").iterdir())
+    assert problems(env)  # named, whatever the store-level view adds
+    code, out, err = run("sync", "--prefix", env)
+    assert code == 0, (out, err)
+    assert "repaired tool: 1.0 entry rebuilt for tool, tool-native" in out
+    assert len(shims(env)) == 2
+    assert_synced_and_clean(env)
+
+
+def test_a_version_without_commands_loses_the_old_ones(env: Path, tmp_path: Path) -> None:
+    """uv upgraded tool to 2.0, which has no commands: its old launchers were deleted with 1.0."""
+    _delete_as_an_installer(env, stop_at=None)
+    site = next(env.glob("**/site-packages"))
+    info = site / "tool-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tool\nVersion: 2.0\n")
+    (info / "RECORD").write_text("tool-2.0.dist-info/METADATA,,\ntool-2.0.dist-info/RECORD,,\n")
+    code, out, _ = run("sync", "--prefix", env)
+    assert code == 0 and "repaired tool: 2.0 has no commands: removed tool, tool-native" in out, out
+    assert shims(env) == [] and problems(env) == []
+
+
+def _make_record_legacy(prefix: Path) -> None:
+    """Add what an older shimgen's RECORD listed: every file of .shimgen/ for this dist, hashed."""
+    path = record(prefix)
+    lib = path.parent.parent
+    rows = list(csv.reader(path.read_text().splitlines()))
+    for file in sorted((prefix / ".shimgen").rglob("*")):
+        if file.is_file() and file.relative_to(prefix).parts[1] in ("dists", "links", "store"):
+            data = file.read_bytes()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            rows.insert(0, [os.path.relpath(file, lib), f"sha256={digest}", str(len(data))])
+    rows.sort(key=lambda row: row[0])  # as uv and pip write RECORD: sorted, so ../../.shimgen/ first
+    path.write_text("".join(",".join(row) + "\n" for row in rows))
+
+
+def _delete_as_an_installer(prefix: Path, stop_at: str | None) -> None:
+    """What uv's uninstall does: delete RECORD's rows in order; stop at ``stop_at`` (a running file)."""
+    path = record(prefix)
+    for row in list(csv.reader(path.read_text().splitlines())):
+        target = Path(os.path.normpath(path.parent.parent / row[0]))
+        if stop_at is not None and target.name == stop_at and "store" in target.parts:
+            return  # the running program in the store: Access is denied (os error 5)
+        if os.path.lexists(target) and not target.is_dir():
+            target.unlink()
+    path.parent.rmdir() if not any(path.parent.iterdir()) else None
