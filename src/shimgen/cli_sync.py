@@ -47,6 +47,8 @@ def sync_command(store: Store, keep: int) -> None:
 
 def echo_sync(report: SyncReport, echo: Callable[[str], None] = click.echo) -> None:
     """A sync's report, in the words of ``adopt`` for what it adopted."""
+    for path in report.restored:
+        echo(f"put back (a killed 'shimgen run' had moved it aside): {path}")
     echo_adoption(report.adopted, echo=echo)
     for dist, commands in report.removed:
         echo(

@@ -24,7 +24,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -32,7 +32,7 @@ from types import FrameType
 from shimgen.environment import all_installed, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.launcher import FileKind, identify, resolve_launcher
-from shimgen.stash import Moved, Stash, running_files
+from shimgen.stash import Moved, Stash, listed_by_records, running_files
 from shimgen.store import Store
 from shimgen.sync import SyncReport, sync
 
@@ -168,27 +168,12 @@ def _ignore(_signal: int, _frame: FrameType | None) -> None:
 def prepare(store: Store, report: RunReport) -> Stash:
     """Steps 1 and 2: sync (without gc), then move running files aside. Hold the lock."""
     stash = Stash(store)
-    if stash.pending:  # an earlier run was killed after moving files: put them back first
-        stash.put_back(_still_listed(store))
-    report.before = sync(store, keep=None)
+    report.before = sync(store, keep=None)  # puts back what an earlier, killed run moved aside
     report.moved = stash.move_aside(in_the_way(store))
     return stash
 
 
 def finish(store: Store, stash: Stash, report: RunReport, keep: int) -> None:
     """Step 5: put back what the installer left alone, then sync. Hold the lock."""
-    report.restored = stash.put_back(_still_listed(store))
+    report.restored = stash.put_back(listed_by_records(store))
     report.after = sync(store, keep=keep)
-
-
-def _still_listed(store: Store) -> Callable[[Path], bool]:
-    """Whether a moved file is still wanted where it was: an installed distribution's RECORD lists it."""
-    if not store.initialized:
-        return lambda path: False
-    site = all_installed(scheme_for(store.prefix, store.layout()))
-    listed: set[Path] = set()
-    for versions in site.values():
-        for installed in versions:
-            with contextlib.suppress(ShimgenError):
-                listed.update(installed.files)
-    return lambda path: path in listed

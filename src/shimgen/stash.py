@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shimgen import fsutil
+from shimgen.environment import all_installed, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.store import Store
 
@@ -120,3 +121,21 @@ def running_files(candidates: Iterable[Path]) -> list[Path]:
             if path.is_file() and fsutil.in_use(path):
                 found.append(path)
     return found
+
+
+def listed_by_records(store: Store) -> Callable[[Path], bool]:
+    """Whether a moved file is still wanted where it was: an installed distribution's RECORD lists it."""
+    if not store.initialized:
+        return lambda path: False
+    listed: set[Path] = set()
+    for versions in all_installed(scheme_for(store.prefix, store.layout())).values():
+        for installed in versions:
+            with contextlib.suppress(ShimgenError):
+                listed.update(installed.files)
+    return listed.__contains__
+
+
+def put_back_pending(store: Store) -> list[Path]:
+    """After a ``shimgen run`` that was killed: put back what it moved aside. Hold the lock."""
+    stash = Stash(store)
+    return stash.put_back(listed_by_records(store)) if stash.pending else []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shimgen import repair
 from shimgen.adopt import AdoptReport, adopt, records_to_repair, rewrite_record
@@ -24,6 +25,7 @@ from shimgen.entry import verify_entry
 from shimgen.environment import Installed, all_installed, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
+from shimgen.stash import put_back_pending
 from shimgen.store import DEFAULT_KEEP, GcReport, Store
 
 
@@ -34,11 +36,13 @@ class SyncReport:
     repaired: list[repair.Outcome] = field(default_factory=list)  # done, or a problem left
     records: list[Installed] = field(default_factory=list)  # RECORDs rewritten by the rule
     collected: GcReport | None = None
+    restored: list[Path] = field(default_factory=list)  # put back after a killed 'shimgen run'
 
     @property
     def changed(self) -> bool:
         adopted = self.adopted.adoptions or self.adopted.repairs
-        return bool(adopted or self.removed or any(r.done for r in self.repaired) or self.records)
+        repaired = any(r.done for r in self.repaired)
+        return bool(adopted or self.removed or repaired or self.records or self.restored)
 
     @property
     def problems(self) -> list[repair.Outcome]:
@@ -47,7 +51,11 @@ class SyncReport:
 
 def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None = None) -> SyncReport:
     """Adopt, follow uninstalls, repair, fix RECORDs, collect garbage (``keep=None``: no gc)."""
-    report = SyncReport(adopted=adopt(store, platform=platform))
+    report = SyncReport()
+    if store.initialized:
+        with store.locked():
+            report.restored = put_back_pending(store)
+    report.adopted = adopt(store, platform=platform)
     if not store.initialized:
         return report  # nothing adopted and nothing managed: nothing else to do
     with store.locked():

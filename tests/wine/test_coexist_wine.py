@@ -358,3 +358,62 @@ def test_uv_killed_halfway_then_sync(world: World) -> None:
     world.doctor_clean()
     version = world.installed()[0][len("tool-") : -len(".dist-info")]
     assert world.versions() == {"tool-native": f"native {version}", "tool": f"tool {version}"}
+
+
+def test_shimgen_run_killed_while_its_installer_runs_then_sync_puts_back(world: World) -> None:
+    """kill -9 of shimgen while the installer runs, with the running files moved aside: the next sync
+    puts them back from the journal (RECORD still lists them, their places are empty)."""
+    running = Running(world, "g")
+    go = world.root / "installer-go"
+    command = [
+        "run",
+        "--prefix",
+        windows_path(world.prefix),
+        "--",
+        windows_path(world.waiter),
+        windows_path(go),
+    ]
+    shimgen = world.shimgen.start_code("from shimgen.cli import main\nmain(prog_name='shimgen')\n", *command)
+    try:
+        assert wait_for(go.with_name(go.name + ".started").exists, 120), shimgen.poll()
+        assert (world.prefix / ".shimgen" / "stash.json").is_file()
+        assert not (world.scripts / "tool.exe").exists()  # moved aside while the installer runs
+        shimgen.send_signal(signal.SIGKILL)
+        shimgen.wait(timeout=60)
+    finally:
+        go.touch()  # the "installer" ends too
+    result = world.sync()
+    assert "put back (a killed 'shimgen run' had moved it aside)" in result.stdout, result.stdout
+    assert not (world.prefix / ".shimgen" / "stash.json").exists()
+    assert os.path.samefile(world.scripts / "tool.exe", world.scripts / "tool-native.exe")
+    assert (world.prefix / "Lib" / "site-packages" / "tool" / "helper.dll").is_file()
+    world.doctor_clean()
+    assert world.versions() == {"tool-native": "native 1.0", "tool": "tool 1.0"}
+    assert running.finish() == ("native 1.0", "tool 1.0")
+
+
+def test_commands_are_found_as_windows_finds_them(world: World) -> None:
+    """PATH in order, each PATHEXT; a name with its extension; never the current folder unless PATH
+    names it; a folder with a space."""
+    bin_dir = world.root / "tools dir"
+    bin_dir.mkdir()
+    (bin_dir / "fake.CMD").write_text("@echo off\n")
+    (bin_dir / "fake.exe").write_bytes(world.waiter.read_bytes())
+    (world.root / "planted.exe").write_bytes(world.waiter.read_bytes())
+    code = (
+        "import os, sys\n"
+        "from shimgen.run import find_command\n"
+        "env = {'PATH': sys.argv[1], 'PATHEXT': '.COM;.EXE;.BAT;.CMD'}\n"
+        "os.chdir(sys.argv[2])\n"
+        "for name in ('fake', 'fake.cmd', 'planted', 'nothing'):\n"
+        "    found = find_command(name, env)\n"
+        "    print(name, found.name if found else None)\n"
+    )
+    path = f"C:\\windows\\system32;{windows_path(bin_dir)}"
+    result = world.shimgen.python_code(code, path, windows_path(world.root))
+    assert result.stdout.splitlines() == [
+        "fake fake.exe",
+        "fake.cmd fake.cmd",  # as typed: Windows names ignore case
+        "planted None",
+        "nothing None",
+    ], result.stderr
