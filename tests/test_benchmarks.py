@@ -44,6 +44,7 @@ def test_benchmarks_run_quick(tmp_path: Path) -> None:
         "Installing a wheel with N console_scripts",
         "Switching one command",
         "A large native program: install and adopt",
+        "Start-up, a sync with nothing to do, and shimgen run (whole processes)",
     ]
     launch = {row[0]: row for row in sections["Launch overhead (Wine, x64)"]}
     assert {"noop.exe, run directly", "entry point via shimgen launcher"} <= set(launch)
@@ -73,3 +74,20 @@ def test_benchmarks_run_quick(tmp_path: Path) -> None:
     assert len(switch) == 18
     payload = {row[0] for row in sections["A large native program: install and adopt"]}
     assert payload == {"shimgen install", "pypa/installer", "shimgen adopt", "plain copy"}
+
+    startup = {
+        row[0]: row
+        for row in sections["Start-up, a sync with nothing to do, and shimgen run (whole processes)"]
+    }
+    assert set(startup) == {
+        "python -c pass",
+        "python -c 'import click'",
+        "shimgen --version",
+        "pip list",
+        "shimgen sync (nothing to do)",
+        "true",
+        "shimgen run -- true",
+    }
+    assert startup["shimgen sync (nothing to do)"][3] == "pip list" and startup["shimgen run -- true"][
+        4
+    ].endswith("x")

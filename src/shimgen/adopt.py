@@ -66,12 +66,22 @@ class AdoptReport:
     repairs: list[Installed] = field(default_factory=list)
 
 
-def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
-    """What :func:`adopt` would do; reads only."""
+def plan(
+    store: Store,
+    *,
+    platform: str | None = None,
+    site: dict[str, list[Installed]] | None = None,
+    check_records: bool = True,
+) -> AdoptReport:
+    """What :func:`adopt` would do; reads only.
+
+    ``site`` is site-packages as the caller just read it (sync reads it once for every step);
+    ``check_records=False`` leaves the RECORD rule to the caller (sync checks it last).
+    """
     kind, arch = platform_layout(platform)
     scheme = scheme_for(store.prefix, store.planned_layout(kind, arch))
     report = AdoptReport()
-    site = all_installed(scheme)
+    site = all_installed(scheme) if site is None else site
     owners = _owners(site, report)
     adoptions: dict[str, Adoption] = {}
     scripts = (
@@ -110,7 +120,8 @@ def plan(store: Store, *, platform: str | None = None) -> AdoptReport:
     report.unowned = [p for p in report.unowned if p not in companions]
     report.adoptions = [a for a in adoptions.values() if a.commands]
     adopting = {a.installed.dist for a in report.adoptions}
-    report.repairs = records_to_repair(store, {d: v[0] for d, v in site.items()}, adopting)
+    if check_records:
+        report.repairs = records_to_repair(store, {d: v[0] for d, v in site.items()}, adopting)
     for adoption in report.adoptions:
         # The dist's other files in Scripts (DLLs, data) go beside its programs too: a tool that
         # looks for its siblings next to itself must find them in the store. They stay where they
@@ -244,16 +255,23 @@ def records_to_repair(
         if dist in skip or candidate is None or candidate.unfinished:
             continue  # an unfinished install's RECORD is the installer's to finish
         try:
-            if not follows_rule(candidate.files, owned_shims(store, dist), store.root):
+            if not follows_rule(candidate.rows, owned_shims(store, dist), candidate.scheme.lib):
                 found.append(candidate)
         except ShimgenError:
             continue  # doctor reports a damaged state or entry
     return found
 
 
-def adopt(store: Store, *, dry_run: bool = False, platform: str | None = None) -> AdoptReport:
+def adopt(
+    store: Store,
+    *,
+    dry_run: bool = False,
+    platform: str | None = None,
+    site: dict[str, list[Installed]] | None = None,
+    check_records: bool = True,
+) -> AdoptReport:
     """Adopt every owned program and foreign launcher in the environment (see the module docstring)."""
-    report = plan(store, platform=platform)
+    report = plan(store, platform=platform, site=site, check_records=check_records)
     if dry_run:
         return report
     kind, arch = platform_layout(platform)

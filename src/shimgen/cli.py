@@ -10,33 +10,28 @@ or ``doctor`` found problems (after ``--fix``: problems it could not fix).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from shimgen import __version__
-from shimgen.adopt import adopt as adopt_environment
 from shimgen.cli_common import echo_adoption, printable, store_options
 from shimgen.cli_sync import run_command, shell_hook_command, sync_command
-from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
-from shimgen.entrypoints import load_entry_points
-from shimgen.environment import PLATFORMS, find_installed, scheme_for
+from shimgen.defaults import ARCHES, DEFAULT_KEEP, PLATFORM_TAGS, POSIX, WINDOWS
 from shimgen.environment_choice import NoEnvironment
 from shimgen.errors import ShimgenError
-from shimgen.foreign import decode as decode_foreign
-from shimgen.generate import generate_launchers
-from shimgen.install import PreparedInstall, forget_commands, prepare_install, progress_total
-from shimgen.install import uninstall as uninstall_dist
-from shimgen.launcher import FileKind, identify, resolve_launcher, write_launcher
-from shimgen.names import normalize_dist
-from shimgen.pe import Arch
-from shimgen.store import DEFAULT_KEEP, POSIX, WINDOWS, Store, native_entry
-from shimgen.wheelfile import WheelFile
+
+if TYPE_CHECKING:
+    from shimgen.install import PreparedInstall
+    from shimgen.store import Store
+    from shimgen.wheelfile import WheelFile
+
+# Each command imports what it needs when it runs: 'shimgen --version', '--help' and the
+# option parsing of every command stay as quick as click allows (see benchmarks, start-up).
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -87,7 +82,7 @@ def main() -> None:
 @click.argument("name", required=False)
 @click.option(
     "--arch",
-    type=click.Choice([a.value for a in Arch]),
+    type=click.Choice(ARCHES),
     required=True,
     help="Windows architecture of the launcher.",
 )
@@ -125,6 +120,10 @@ def generate(
     otherwise a config section records NAME and the prefix. At run time the
     launcher reads <prefix>\\.shimgen\\links\\NAME and starts the file it names.
     """
+    from shimgen.entrypoints import load_entry_points
+    from shimgen.generate import generate_launchers
+    from shimgen.launcher import identify, write_launcher
+
     if (name is None) == (source is None):
         raise click.UsageError("give either NAME or --from SOURCE")
     if source is not None:
@@ -155,6 +154,11 @@ def inspect(file: Path, as_json: bool) -> None:
     Exit code 3 when FILE is a shimgen launcher that would fail (missing or
     invalid link record, missing target).
     """
+    import json
+
+    from shimgen.foreign import decode as decode_foreign
+    from shimgen.launcher import FileKind, identify, resolve_launcher
+
     info = identify(file.read_bytes())
     report: dict[str, Any] = {
         "file": str(file),
@@ -234,7 +238,7 @@ def _version_of(entry_name: str) -> str:
 )
 @click.option(
     "--arch",
-    type=click.Choice([a.value for a in Arch]),
+    type=click.Choice(ARCHES),
     help="On first use, for a Windows layout: the launchers' architecture. Default: that of "
     "Scripts\\python.exe, or of the running Windows.",
 )
@@ -257,6 +261,8 @@ def link(
     anything still running from it; 'shimgen gc' removes what is no longer
     needed. Publishing the same content again changes nothing.
     """
+    from shimgen.store import native_entry
+
     layout = store.planned_layout(platform, arch)
     entry_files, commands = native_entry(files, gui, extras, layout=layout)
     result = store.publish(dist, version, entry_files, commands, platform=platform, arch=arch)
@@ -273,6 +279,8 @@ def link(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def list_(store: Store, as_json: bool) -> None:
     """List the distributions in the store: current version, kept versions, commands."""
+    import json
+
     rows: list[dict[str, Any]] = []
     for name in store.dist_names():
         try:
@@ -334,6 +342,8 @@ def rollback(store: Store, dist: str, to: str | None) -> None:
     a wheel is refused: its library files would stay at the installed
     version; install the wheel of the version you want instead.
     """
+    from shimgen.names import normalize_dist
+
     _refuse_mixed_rollback(store, normalize_dist(dist), to)
     current, target = store.rollback(dist, to)
     if current == target:
@@ -344,6 +354,8 @@ def rollback(store: Store, dist: str, to: str | None) -> None:
 
 def _refuse_mixed_rollback(store: Store, dist: str, to: str | None) -> None:
     """A wheel-installed dist rolled back by its commands alone would run old scripts on new libraries."""
+    from shimgen.environment import find_installed, scheme_for
+
     state = store.read_state(dist) if store.initialized else None
     if state is None or (to is None and len(state.generations) < 2):
         return  # Store.rollback explains what is wrong
@@ -367,6 +379,8 @@ def remove(store: Store, dist: str) -> None:
     Works while they run: running programs are left alone, and their store
     entries become garbage that 'shimgen gc' deletes once they have exited.
     """
+    from shimgen.install import forget_commands
+
     with store.locked():
         commands = store.remove(dist)
         forget_commands(store, dist)  # a wheel-installed dist's RECORD no longer claims them
@@ -389,6 +403,8 @@ def gc(store: Store, keep: int, as_json: bool) -> None:
     What is still running is left and retried on the next run; that is not an
     error (exit code 0).
     """
+    import json
+
     if not store.initialized:
         raise ShimgenError("not a shimgen environment (no .shimgen/config.json)", path=store.prefix)
     report = store.gc(keep)
@@ -418,6 +434,10 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
     Exit code 0 when nothing is wrong (garbage for 'shimgen gc' is not a
     problem), 3 when problems remain.
     """
+    import json
+
+    from shimgen.doctor import GARBAGE, NOTE, PROBLEM, doctor
+
     findings = doctor(store, fix=fix)
     remaining = [f for f in findings if f.severity == PROBLEM and not f.fixed]
     if as_json:
@@ -452,7 +472,7 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
 @click.argument("wheels", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--platform",
-    type=click.Choice(list(PLATFORMS)),
+    type=click.Choice(PLATFORM_TAGS),
     help="Prepare a Windows environment from any OS (cross-installation for images and tests). "
     "Default: the environment's layout once set up; before that, Windows on Windows or where the "
     "prefix has Scripts\\ and no bin/, else this OS.",
@@ -473,6 +493,9 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
     platform, that no two give the same command), so a bad one leaves the
     environment unchanged.
     """
+    from shimgen.install import prepare_install, progress_total
+    from shimgen.wheelfile import WheelFile
+
     for path in wheels:
         if not path.is_file():
             raise ShimgenError("no such wheel", path=path)
@@ -549,6 +572,8 @@ def uninstall(store: Store, dists: tuple[str, ...]) -> None:
     Running programs are left alone; their store entries become garbage that
     'shimgen gc' deletes once they have exited.
     """
+    from shimgen.install import uninstall as uninstall_dist
+
     for dist in dists:
         removed = uninstall_dist(store, dist)
         click.echo(f"uninstalled {removed.dist} {removed.version}")
@@ -558,7 +583,7 @@ def uninstall(store: Store, dists: tuple[str, ...]) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option(
     "--platform",
-    type=click.Choice(list(PLATFORMS)),
+    type=click.Choice(PLATFORM_TAGS),
     help="For an environment not set up yet: a Windows one, from any OS. Default: as for install.",
 )
 @store_options
@@ -572,6 +597,8 @@ def adopt(store: Store, dry_run: bool, platform: str | None) -> None:
     changes nothing. Run it after every 'pip install' (see README), or use
     'shimgen sync'.
     """
+    from shimgen.adopt import adopt as adopt_environment
+
     report = adopt_environment(store, dry_run=dry_run, platform=platform)
     echo_adoption(report, dry_run=dry_run)
     if not report.adoptions and not report.repairs:

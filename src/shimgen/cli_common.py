@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from shimgen.store import DEFAULT_LOCK_TIMEOUT
+from shimgen.defaults import DEFAULT_LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     from shimgen.adopt import AdoptReport

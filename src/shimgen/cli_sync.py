@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from shimgen.cli_common import echo_adoption, printable, store_options
-from shimgen.store import DEFAULT_KEEP
+from shimgen.defaults import DEFAULT_KEEP
 
 if TYPE_CHECKING:
     from shimgen.run import RunReport

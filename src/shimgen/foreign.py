@@ -22,8 +22,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pefile
-
 from shimgen import pe
 
 _EOCD = b"PK\x05\x06"
@@ -154,6 +152,8 @@ def _uv_trailer(data: bytes, gui: bool) -> ForeignLauncher | None:
 def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
     if b"U\x00V\x00_\x00T\x00R\x00A\x00M\x00P" not in data:  # "UV_TRAMP..." in UTF-16: cheap pre-check
         return None
+    import pefile  # only for uv's newer trampolines (a cheap check above found their marker)
+
     try:
         found = _rcdata_by_name(data)
     except (pefile.PEFormatError, AttributeError, IndexError, ValueError, TypeError):
@@ -167,6 +167,8 @@ def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
 
 def _rcdata_by_name(data: bytes) -> dict[str, bytes]:
     """The named RT_RCDATA resources of a PE file (first language of each)."""
+    import pefile
+
     image = pefile.PE(data=data, fast_load=True)
     image.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
     found: dict[str, bytes] = {}

@@ -11,10 +11,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import Enum
-
-import pefile
+from typing import TYPE_CHECKING
 
 from shimgen.errors import ShimgenError
+
+if TYPE_CHECKING:
+    import pefile
 
 
 class Arch(str, Enum):
@@ -59,6 +61,8 @@ def is_pe(data: bytes) -> bool:
 
 
 def _parse(data: bytes) -> pefile.PE:
+    import pefile  # ~20 ms: only for commands that read or patch PE files
+
     try:
         return pefile.PE(data=data, fast_load=True)
     except pefile.PEFormatError as error:
@@ -91,6 +95,8 @@ def read_section(data: bytes, name: str) -> bytes | None:
 
 def read_manifest(data: bytes) -> bytes | None:
     """The embedded application manifest (resource type RT_MANIFEST), or None."""
+    import pefile  # ~20 ms: only for commands that read or patch PE files
+
     pe = pefile.PE(data=data, fast_load=True)
     pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
     resources = getattr(pe, "DIRECTORY_ENTRY_RESOURCE", None)
@@ -107,6 +113,8 @@ def read_manifest(data: bytes) -> bytes | None:
 
 def imported_dlls(data: bytes) -> dict[str, list[str]]:
     """DLL name (lower case) -> imported function names."""
+    import pefile  # ~20 ms: only for commands that read or patch PE files
+
     pe = pefile.PE(data=data, fast_load=True)
     pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"]])
     return {
@@ -126,6 +134,8 @@ def add_section(data: bytes, name: str, payload: bytes) -> bytes:
     checksum is recomputed. Refuses if the headers have no room for one more
     section header (launcher stubs always have).
     """
+    import pefile  # ~20 ms: only for commands that read or patch PE files
+
     if len(name) > 8:
         raise ValueError(f"section name {name!r} is longer than 8 bytes")
     pe = _parse(data)

@@ -29,7 +29,7 @@ import csv
 import hashlib
 import io
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from shimgen.entry import Manifest
@@ -63,12 +63,16 @@ def owned_shims(store: Store, dist: str, current: Manifest | None = None) -> dic
     return found
 
 
-def follows_rule(files: Iterable[Path], shims: Collection[Path], store_root: Path) -> bool:
-    """Whether a RECORD listing ``files`` (in file order) already follows the rule for ``shims``."""
-    listed = list(files)
-    if any(store_root in path.parents for path in listed):
+def follows_rule(rows: Sequence[Sequence[str]], shims: Collection[Path], lib: Path) -> bool:
+    """Whether a RECORD of ``rows`` (in file order) already follows the rule for ``shims``.
+
+    Judged on RECORD's text, not on confined paths: ``sync`` asks this of every
+    managed distribution after every pip install, and most of them follow it.
+    """
+    if any(".shimgen/" in row[0].replace("\\", "/") for row in rows):
         return False
-    return set(listed[: len(shims)]) == set(shims)
+    expected = {_relative(lib, path) for path in shims}
+    return {row[0] for row in rows[: len(expected)]} == expected
 
 
 def record_text(

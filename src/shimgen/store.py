@@ -34,6 +34,10 @@ from pathlib import Path
 import filelock
 
 from shimgen import fsutil, pe
+from shimgen.defaults import DEFAULT_KEEP as DEFAULT_KEEP
+from shimgen.defaults import DEFAULT_LOCK_TIMEOUT as DEFAULT_LOCK_TIMEOUT
+from shimgen.defaults import POSIX as POSIX
+from shimgen.defaults import WINDOWS as WINDOWS
 from shimgen.entry import (
     STORE_DIR,
     Command,
@@ -52,9 +56,6 @@ from shimgen.shims import PosixShims, Shims, ShimState, WindowsShims, foreign_sh
 
 SHIMGEN_DIR = ".shimgen"
 FORMAT_VERSION = 1
-DEFAULT_LOCK_TIMEOUT = 60.0
-DEFAULT_KEEP = 1
-WINDOWS, POSIX = "windows", "posix"
 ROLLBACK = "rollback"
 # What each environment architecture can run (Windows on Arm emulates x86 and x64).
 RUNS_ON = {Arch.X86: {Arch.X86}, Arch.X64: {Arch.X86, Arch.X64}, Arch.ARM64: {Arch.X86, Arch.X64, Arch.ARM64}}

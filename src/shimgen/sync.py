@@ -22,7 +22,7 @@ from pathlib import Path
 from shimgen import repair
 from shimgen.adopt import AdoptReport, adopt, records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
-from shimgen.environment import Installed, all_installed, scheme_for
+from shimgen.environment import Installed, all_installed, platform_layout, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
 from shimgen.stash import put_back_pending
@@ -50,16 +50,22 @@ class SyncReport:
 
 
 def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None = None) -> SyncReport:
-    """Adopt, follow uninstalls, repair, fix RECORDs, collect garbage (``keep=None``: no gc)."""
+    """Adopt, follow uninstalls, repair, fix RECORDs, collect garbage (``keep=None``: no gc).
+
+    site-packages is read once, and again only if adopting rewrote RECORDs: a sync
+    that finds nothing to do is the common case (after every pip install).
+    """
     report = SyncReport()
-    if store.initialized:
-        with store.locked():
+    with store.locked(create=True):
+        if store.initialized:
             report.restored = put_back_pending(store)
-    report.adopted = adopt(store, platform=platform)
-    if not store.initialized:
-        return report  # nothing adopted and nothing managed: nothing else to do
-    with store.locked():
-        site = all_installed(scheme_for(store.prefix, store.layout()))
+        scheme = scheme_for(store.prefix, store.planned_layout(*platform_layout(platform)))
+        site = all_installed(scheme)
+        report.adopted = adopt(store, platform=platform, site=site, check_records=False)
+        if not store.initialized:
+            return report  # nothing adopted and nothing managed: nothing else to do
+        if report.adopted.adoptions or report.restored:
+            site = all_installed(scheme)
         installed = {dist: versions[0] for dist, versions in site.items()}
         follow_uninstalls(store, installed, report)
         repair_installed(store, installed, report)

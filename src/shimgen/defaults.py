@@ -1,0 +1,12 @@
+"""Values the command line needs to describe itself, in a module that imports nothing.
+
+``shimgen --help`` or ``--version``, and every command's option parsing, read
+these before any work starts, so they must not pull in the store, pefile or
+filelock (a wrapped ``uv`` call pays shimgen's start-up each time).
+"""
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+DEFAULT_KEEP = 1
+WINDOWS, POSIX = "windows", "posix"  # the two layouts: Windows launchers, POSIX symlinks
+ARCHES = ("x86", "x64", "arm64")  # shimgen.pe.Arch's values (a test keeps them equal)
+PLATFORM_TAGS = ("win_amd64", "win32", "win_arm64")  # shimgen.environment.PLATFORMS' keys (likewise)
