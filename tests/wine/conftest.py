@@ -267,7 +267,12 @@ class WindowsShimgen:
         return runner
 
     def python_code(
-        self, code: str, *args: str, timeout: float = 300, extra_env: dict[str, str] | None = None
+        self,
+        code: str,
+        *args: str,
+        timeout: float = 300,
+        extra_env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run Python ``code`` (with shimgen importable) in Windows CPython; UTF-8 I/O."""
         return self.wine.run(
@@ -276,6 +281,7 @@ class WindowsShimgen:
             *args,
             timeout=timeout,
             extra_env={"PYTHONUTF8": "1", **(extra_env or {})},
+            cwd=cwd,
         )
 
     def start_code(self, code: str, *args: str) -> subprocess.Popen[str]:
@@ -290,15 +296,15 @@ class WindowsShimgen:
         )
 
     def cli(
-        self, *args: str, timeout: float = 300, extra_env: dict[str, str] | None = None
+        self,
+        *args: str,
+        timeout: float = 300,
+        extra_env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """``shimgen ARGS`` run by Windows CPython."""
-        return self.python_code(
-            "from shimgen.cli import main\nmain(prog_name='shimgen')\n",
-            *args,
-            timeout=timeout,
-            extra_env=extra_env,
-        )
+        code = "from shimgen.cli import main\nmain(prog_name='shimgen')\n"
+        return self.python_code(code, *args, timeout=timeout, extra_env=extra_env, cwd=cwd)
 
 
 @pytest.fixture(scope="session")

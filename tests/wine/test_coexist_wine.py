@@ -417,3 +417,68 @@ def test_commands_are_found_as_windows_finds_them(world: World) -> None:
         "planted None",
         "nothing None",
     ], result.stderr
+
+
+def test_the_readme_story_as_a_user_types_it(
+    wine: Wine,
+    windows_shimgen: WindowsShimgen,
+    uv_python: Path,
+    prng_dll: Path,
+    waiter_exe: Path,
+    tmp_path: Path,
+) -> None:
+    """README, "With uv and pip": in a project folder, no --prefix anywhere (the venv is the
+    project's .venv, found from a folder below it), uv venv, uv pip install, shimgen sync, the
+    tool running, shimgen run -- uv pip install -U, the new version, shimgen gc."""
+    project = tmp_path / "my project"
+    (project / "src").mkdir(parents=True)
+    world = World(wine, windows_shimgen, project / ".venv", tmp_path, prng_dll, waiter_exe)
+    uv = windows_path(uv_exe(UV_VERSION))
+    env = {**world.env, "VIRTUAL_ENV": ""}
+    shimgen = lambda *args: windows_shimgen.cli(*args, extra_env=env, cwd=project / "src")  # noqa: E731
+
+    assert (
+        wine.run(
+            uv_exe(UV_VERSION),
+            "venv",
+            "--python",
+            windows_path(uv_python / "python.exe"),
+            cwd=project,
+            extra_env=env,
+        ).returncode
+        == 0
+    )
+    assert (
+        wine.run(
+            uv_exe(UV_VERSION),
+            "pip",
+            "install",
+            "--no-deps",
+            "--link-mode",
+            "copy",
+            windows_path(world.wheel("1.0")),
+            cwd=project,
+            extra_env=env,
+        ).returncode
+        == 0
+    )
+    result = shimgen("sync")
+    assert result.returncode == 0 and "adopted tool 1.0:" in result.stdout, result.stderr
+    running = Running(world, "readme")
+    result = shimgen(
+        "run",
+        "--",
+        uv,
+        "pip",
+        "install",
+        "-U",
+        "--no-deps",
+        "--link-mode",
+        "copy",
+        windows_path(world.wheel("2.0")),
+    )
+    assert result.returncode == 0, result.stderr
+    assert world.versions() == {"tool-native": "native 2.0", "tool": "tool 2.0"}
+    assert running.finish() == ("native 1.0", "tool 1.0")
+    assert shimgen("gc").returncode == 0
+    assert shimgen("doctor").returncode == 0
