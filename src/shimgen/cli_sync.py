@@ -49,6 +49,12 @@ def echo_sync(report: SyncReport, echo: Callable[[str], None] = click.echo) -> N
     """A sync's report, in the words of ``adopt`` for what it adopted."""
     for path in report.restored:
         echo(f"put back (a killed 'shimgen run' had moved it aside): {path}")
+    for settled in report.installs:
+        if settled.finished:
+            echo(f"finished the interrupted install of {settled.dist} {settled.finished}")
+        else:
+            deleted = f"{settled.temporaries} temporaries deleted"
+            echo(f"rolled back an interrupted install of {settled.dist} ({deleted})")
     echo_adoption(report.adopted, echo=echo)
     for dist, commands in report.removed:
         echo(

@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shimgen import repair
+from shimgen import install_journal, repair
 from shimgen.adopt import records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
 from shimgen.environment import Installed, Scheme, all_installed, scheme_for
@@ -34,6 +34,9 @@ class SiteCheck:
 def check_site(store: Store) -> SiteCheck:
     """Findings for the distributions shimgen manages, judged by what site-packages holds."""
     result = SiteCheck()
+    for path in install_journal.pending(store):
+        result.findings.append(_interrupted(store, path))
+        result.claimed.add(path.stem)  # its commands are the install's to settle
     scheme = scheme_for(store.prefix, store.layout())
     installed = {dist: versions[0] for dist, versions in all_installed(scheme).items()}
     for each in installed.values():
@@ -62,6 +65,21 @@ def check_site(store: Store) -> SiteCheck:
             )
         )
     return result
+
+
+def _interrupted(store: Store, path: Path) -> Finding:
+    committed = '"phase": "committed"' in path.read_text(encoding="utf-8", errors="replace")
+    what = (
+        "finish it (it was past its commit point)" if committed else "roll it back (delete its temporaries)"
+    )
+    return Finding(
+        "interrupted-install",
+        path,
+        f"an install of {path.stem} was interrupted",
+        what,
+        hint="running the same install again settles it too",
+        action=functools.partial(install_journal.recover, store, path),
+    )
 
 
 def _judge(

@@ -197,6 +197,21 @@ def write_temporary(
     return temporary
 
 
+def write_new(path: Path, data: bytes, *, executable: bool = False, sync: bool = True) -> None:
+    """Create ``path``, which must not exist, holding ``data``; fsynced unless ``sync`` is false.
+
+    For temporaries whose names a journal gives (see shimgen.install_journal):
+    the name says which install wrote them, so a crash leftover is found again.
+    """
+    fd = os.open(path, _CREATE_FLAGS, _file_mode(executable))
+    try:
+        _write_all(fd, data, sync)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
 # Temporary names need to be unique, not secret (O_EXCL refuses a name that exists), so a
 # seeded generator does instead of a system call per name.
 _temporary_names = random.Random()

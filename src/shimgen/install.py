@@ -41,10 +41,11 @@ from shimgen.environment import (
     scheme_for,
 )
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.linkrecord import LinkRecord, check_relative_path
+from shimgen.install_journal import Journal, Plan, finish, recover
+from shimgen.linkrecord import check_relative_path
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
-from shimgen.record import FileDigest, owned_shims, record_text, rewritten_record
+from shimgen.record import FileDigest, rewritten_record
 from shimgen.scripts import entry_point_files, posix_shebang
 from shimgen.store import POSIX, WINDOWS, Layout, Store
 from shimgen.tags import check_wheel_fits, environment_machines, environment_python
@@ -91,23 +92,31 @@ class Installation:
         self._checked: tuple[tuple[str, int, int], Layout | None] | None = None
         self._created: list[Path] = []  # folders write_file made, outermost first
         self._lock: contextlib.AbstractContextManager[None] | None = None
+        self.journal = Journal(store, self.dist)
+        self._journal_begun = False
 
     def __enter__(self) -> Installation:
         self._lock = self.store.locked(create=True)
         self._lock.__enter__()
+        if self.journal.path.exists():  # an earlier install of this dist was interrupted: settle it first
+            recover(self.store, self.journal.path)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         assert self._lock is not None
-        for temporary, _ in self._unplaced:  # an install that failed before finalize: no stray files
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-        if self._unplaced:
-            for folder in reversed(self._created):  # nor folders made for them (only those: innermost first)
+        try:
+            for temporary, _ in self._unplaced:  # an install that failed before its commit: no stray files
                 with contextlib.suppress(OSError):
-                    os.rmdir(folder)  # fails, harmlessly, if anything else is in it
-        self._unplaced.clear()
-        self._lock.__exit__(None, None, None)
+                    os.unlink(temporary)
+            if self._unplaced:
+                for folder in reversed(self._created):  # nor folders made for them (innermost first)
+                    with contextlib.suppress(OSError):
+                        os.rmdir(folder)  # fails, harmlessly, if anything else is in it
+            if self._journal_begun:
+                self.journal.forget()  # never committed: nothing to finish
+        finally:
+            self._unplaced.clear()
+            self._lock.__exit__(None, None, None)
 
     def destination(self, scheme_key: str, path: str) -> Path | None:
         """Where a wheel file goes, after every check; None for a script (it goes into the store entry).
@@ -138,11 +147,12 @@ class Installation:
 
     def write_to(self, destination: Path, data: bytes, *, executable: bool = False) -> None:
         """Write a library file to where :meth:`destination` said it goes (it checked it already)."""
+        if not self._journal_begun:
+            self.journal.begin()  # before the first temporary: a crash from here on is rolled back
+            self._journal_begun = True
         self._created += fsutil.make_dirs(destination.parent)
-        sync = not fsutil.DEFER_FILE_SYNC
-        temporary = fsutil.write_temporary(
-            destination.parent, destination.name, data, executable=executable, sync=sync
-        )
+        temporary = self.journal.temporary(destination)
+        fsutil.write_new(temporary, data, executable=executable, sync=not fsutil.DEFER_FILE_SYNC)
         self._unplaced.append((temporary, destination))
         self._digests[destination] = hashlib.sha256(data).hexdigest(), len(data)
         self.written.append(destination)
@@ -197,24 +207,6 @@ class Installation:
             )
         return real
 
-    def _place_library_files(self) -> None:
-        """Rename every library file written so far into place, after one flush where the OS allows it.
-
-        If Windows refuses to replace a file it keeps mapped (a loaded .pyd),
-        that file is renamed aside first (see fsutil.swap_in).
-        """
-        if self._unplaced and fsutil.DEFER_FILE_SYNC:
-            fsutil.sync_filesystem(self._unplaced[0][1].parent)
-        folders: dict[Path, None] = {}  # ordered, unique
-        unplaced, self._unplaced = self._unplaced, []
-        for index, (temporary, destination) in enumerate(unplaced):
-            self._unplaced = unplaced[index:]  # what __exit__ cleans up if this one fails
-            fsutil.swap_in(temporary, destination, self.store.trash_dir)
-            folders[destination.parent] = None
-        self._unplaced = []
-        for folder in folders:
-            fsutil.fsync_directory(folder)
-
     def add_entry_point(self, point: EntryPoint) -> None:
         self.entry_points.append(point)
 
@@ -261,8 +253,11 @@ class Installation:
         """Make the installation live: library files, the store entry and commands, INSTALLER, RECORD.
 
         Everything that can refuse (an earlier install's RECORD naming a path
-        outside the environment, a command another dist owns) is read and checked
-        before the first library file is renamed into place.
+        outside the environment, a command another dist owns) is read and checked,
+        the store entry is built and every library file written is made durable,
+        before the commit point (shimgen.install_journal). After it, the install is
+        finished even if this process is not: by running it again, ``shimgen sync``
+        or ``shimgen doctor --fix``.
         """
         store, scheme = self.store, self.scheme
         info = scheme.lib / dist_info
@@ -273,34 +268,36 @@ class Installation:
         if self._checked is None or self._checked[0] != (version, len(files), len(commands)):
             self.check(version)  # the driver did not check this yet
         assert self._checked is not None
-        self._place_library_files()
-        manifest = None
+        take_over = self._taken_over(earlier, commands)
+        entry = None
         if commands:
-            published = store.publish(
+            built = store.build(
                 self.dist,
                 version,
                 files,
                 commands,
                 platform=self.kind,
                 arch=self.arch,
-                take_over=self._taken_over(earlier, commands),
+                take_over=take_over,
                 checked=self._checked[1],
-                installed=True,
             )
-            manifest = published.manifest
-        elif store.initialized and store.read_state(self.dist) is not None:
-            store.remove(self.dist)
+            entry = built.manifest.entry_name
         elif self.kind is not None:
             store.record_layout(self.layout)  # --platform was given: later installs need not repeat it
-        fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
-        self._digests.pop(info / "INSTALLER", None)  # the wheel's own INSTALLER, if it had one, is gone
-        shims = owned_shims(store, self.dist, manifest) if commands else {}
-        kept = {*self.written, info / "INSTALLER", *shims}
-        known = {**self._digests, **shims}
-        text = record_text(scheme.lib, kept, info / "RECORD", known, first=shims)
-        fsutil.atomic_write(info / "RECORD", text.encode())
-        for previous in earlier:
-            _remove_old_files(store, scheme, previous, keep={*kept, info / "RECORD"}, dist_info=info)
+        plan = self._plan(version, info, entry, earlier, take_over)
+        if self._unplaced and fsutil.DEFER_FILE_SYNC:
+            fsutil.sync_filesystem(self._unplaced[0][1].parent)  # every temporary durable before the commit
+        self.journal.commit(plan)
+        self._unplaced, self._journal_begun = [], False  # committed: __exit__ must not undo it
+        try:
+            finish(store, self.journal, plan)
+        except (ShimgenError, OSError) as error:
+            raise ShimgenError(
+                f"{self.dist} {version} is installed halfway: {_reason(error)}",
+                path=getattr(error, "path", None) or getattr(error, "filename", None),
+                hint="fix that, then run the same command again, 'shimgen sync' or 'shimgen doctor --fix': "
+                "each finishes this install",
+            ) from None
         others = [i.version for i in earlier if i.version != version]
         return InstallResult(
             self.dist,
@@ -309,6 +306,38 @@ class Installation:
             len(self.written),
             [c.name for c in commands],
         )
+
+    def _plan(
+        self, version: str, info: Path, entry: str | None, earlier: list[Installed], take_over: set[str]
+    ) -> Plan:
+        """What the committed journal records: every path relative to the prefix, every digest known."""
+        prefix = self.store.prefix
+        files: dict[str, FileDigest] = {}
+        for path in self.written:
+            digest = self._digests.get(path) or fsutil.hash_file(path)[::-1]
+            files[_relative(prefix, path)] = (digest[0], digest[1])
+        kept = {*self.written, info / "INSTALLER", info / "RECORD"}
+        obsolete = [p for i in earlier for p in i.files if p not in kept]
+        return Plan(
+            self.dist,
+            version,
+            _relative(prefix, info),
+            entry,
+            files,
+            [_relative(prefix, p) for p in obsolete],
+            [_relative(prefix, i.dist_info) for i in earlier if i.dist_info != info],
+            sorted(take_over),
+        )
+
+
+def _relative(prefix: Path, path: Path) -> str:
+    return os.path.relpath(path, prefix).replace(os.sep, "/")
+
+
+def _reason(error: Exception) -> str:
+    return (
+        error.message if isinstance(error, ShimgenError) else (getattr(error, "strerror", None) or str(error))
+    )
 
 
 def install_wheel(
@@ -437,46 +466,14 @@ def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
     return file
 
 
-def _remove_old_files(
-    store: Store, scheme: Scheme, previous: Installed, keep: set[Path], dist_info: Path
-) -> None:
-    """Delete what the previous version installed and this one did not; never the store's own files."""
-    launchers = _launchers(store)  # the store removes its launchers with their commands
-    for path in previous.files:
-        if path in keep or store.root in path.parents or path in launchers:
-            continue
-        if os.path.lexists(path):
-            _remove_file(path, store.trash_dir)
-    if previous.dist_info != dist_info:
-        _remove_empty(previous.dist_info)
-    for path in previous.files:
-        _remove_empty(path.parent, stop=scheme.lib)
-
-
-def _launchers(store: Store) -> set[Path]:
-    """Every shim shimgen made in this environment (none where it has no store)."""
-    return set(store.shims().present().values()) if store.initialized else set()
-
-
-def _remove_file(path: Path, trash: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        return  # RECORD lists files; a folder goes when it is empty (_remove_empty)
-    try:
-        os.unlink(path)
-    except PermissionError:
-        if os.name != "nt":
-            raise
-        fsutil.move_aside(path, trash)  # mapped by a running process: rename it aside, GC deletes it
-
-
-def _remove_empty(folder: Path, stop: Path | None = None) -> None:
-    while folder.is_dir() and not folder.is_symlink() and folder != stop and not any(folder.iterdir()):
-        os.rmdir(folder)
-        folder = folder.parent
-
-
 def uninstall(store: Store, dist: str) -> Installed:
-    """Remove an installed distribution: its files, its commands; its store entries are left for GC."""
+    """Remove an installed distribution: its files, its commands; its store entries are left for GC.
+
+    Committed in an install journal before the first file goes (shimgen.install_journal), so an
+    uninstall that stops halfway is finished by running it again, ``shimgen sync`` or
+    ``shimgen doctor --fix``, never left as a half-deleted distribution that sync would give
+    its commands back to.
+    """
     dist = normalize_dist(dist)
     layout = (
         store.layout()
@@ -495,21 +492,22 @@ def uninstall(store: Store, dist: str) -> Installed:
             path=installed.dist_info,
             hint="reinstall it ('shimgen install WHEEL'), then uninstall it",
         )
+    files = installed.files  # confined before anything changes
     with store.locked(create=True):
-        # Launchers stay unless they are this dist's: the store removes those with its commands,
-        # and any other is another dist's now, whatever this dist's RECORD still says.
-        launchers = _launchers(store)
-        if store.initialized and (store.read_state(dist) is not None or _owns_commands(store, dist)):
-            store.remove(dist)
-        for path in installed.files:
-            if store.root in path.parents or path in launchers:
-                continue
-            if os.path.lexists(path):
-                _remove_file(path, store.trash_dir)
-        for path in installed.files:
-            _remove_empty(path.parent, stop=scheme.lib)
-        if installed.dist_info.exists():
-            _remove_empty(installed.dist_info)
+        journal = Journal(store, dist)
+        if journal.path.exists():
+            recover(store, journal.path)
+        prefix = store.prefix
+        plan = Plan(
+            dist,
+            installed.version,
+            None,
+            None,
+            obsolete=[_relative(prefix, p) for p in files if store.root not in p.parents],
+            obsolete_dist_infos=[_relative(prefix, installed.dist_info)],
+        )
+        journal.commit(plan)  # launchers another dist owns now stay (finish skips present launchers)
+        finish(store, journal, plan)
     return installed
 
 
@@ -534,10 +532,3 @@ def forget_commands(store: Store, dist: str) -> None:
     text = rewritten_record(scheme.lib, installed.record, rows, keep=keep, shims={})
     if [row for _, row in rows] != [row for row in csv.reader(io.StringIO(text)) if row]:
         fsutil.atomic_write(installed.record, text.encode())
-
-
-def _owns_commands(store: Store, dist: str) -> bool:
-    return any(
-        isinstance(r, LinkRecord) and (store.owner(r) or ("",))[0] == dist
-        for r in store.read_links().values()
-    )

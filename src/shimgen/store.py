@@ -350,6 +350,16 @@ class Store:
             return False
         return os.path.realpath(path).startswith(os.path.realpath(self.prefix) + os.sep)
 
+    def commands_of(self, dist: str) -> list[str]:
+        """The commands whose link records run from ``dist``'s store entries (with or without a state)."""
+        return [
+            name
+            for name, record in self.read_links().items()
+            if isinstance(record, LinkRecord)
+            and (owner := self.owner(record)) is not None
+            and owner[0] == dist
+        ]
+
     @staticmethod
     def owner(record: LinkRecord) -> tuple[str, str] | None:
         """The (dist, entry) a link record runs from, if it points into the store."""
@@ -439,6 +449,42 @@ class Store:
         ``installed`` marks a distribution installed in site-packages (see
         :class:`DistState`); None keeps what the state says.
         """
+        layout = checked or self.check_publish(  # before the lock: bad input leaves no .shimgen/
+            dist, version, files, commands, platform=platform, arch=arch, take_over=take_over
+        )
+        dist = normalize_dist(dist)
+        with self.locked(create=True):
+            built = self.build(
+                dist,
+                version,
+                files,
+                commands,
+                platform=platform,
+                arch=arch,
+                take_over=take_over,
+                checked=layout,
+            )
+            self.make_current(built.dist, built.manifest, take_over=take_over, installed=installed)
+            return built
+
+    def build(
+        self,
+        dist: str,
+        version: str,
+        files: Sequence[EntryFile],
+        commands: Sequence[Command],
+        *,
+        platform: str | None = None,
+        arch: str | None = None,
+        take_over: Collection[str] = (),
+        checked: Layout | None = None,
+    ) -> PublishResult:
+        """The first half of :meth:`publish`: the new entry, complete and durable, and nothing switched.
+
+        An installer builds the entry before its commit point and makes it current
+        after (:meth:`make_current`); until then the entry is garbage for GC, and
+        nothing any command runs has changed.
+        """
         layout = checked or self.check_publish(
             dist, version, files, commands, platform=platform, arch=arch, take_over=take_over
         )
@@ -456,7 +502,18 @@ class Store:
                 self.store_dir / dist, dist, version, files, commands, self.trash_dir
             )
             state = self.read_state(dist)
-            previous = state.current if state else None
+            entry = self.entry_dir(dist, manifest.entry_name)
+            return PublishResult(dist, version, entry, state.current if state else None, created, manifest)
+
+    def make_current(
+        self, dist: str, manifest: Manifest, *, take_over: Collection[str] = (), installed: bool | None = None
+    ) -> None:
+        """The second half of :meth:`publish`: a built entry becomes current, its commands switch.
+
+        Idempotent: an installer interrupted here calls it again (see shimgen.install_journal).
+        """
+        with self.locked(create=True):
+            state = self.read_state(dist)
             generations = (
                 manifest.entry_name,
                 *(g for g in (state.generations if state else ()) if g != manifest.entry_name),
@@ -467,8 +524,6 @@ class Store:
             if state != new_state:
                 self.write_state(new_state)
             self.apply_state(dist, take_over, current=manifest)
-            entry = self.entry_dir(dist, manifest.entry_name)
-            return PublishResult(dist, version, entry, previous, created, manifest)
 
     def record_layout(self, layout: Layout) -> None:
         """Fix this prefix's layout in ``.shimgen/config.json`` if it has none yet. Hold the lock."""
@@ -559,11 +614,7 @@ class Store:
         dist = normalize_dist(dist)
         with self.locked():
             layout_known = self.initialized
-            owned = [
-                c
-                for c, r in self.read_links().items()
-                if isinstance(r, LinkRecord) and (self.owner(r) or ("",))[0] == dist
-            ]
+            owned = self.commands_of(dist)
             path = self.state_path(dist)
             if not path.exists() and not owned:
                 raise ShimgenError(

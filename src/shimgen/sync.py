@@ -1,5 +1,7 @@
 """``shimgen sync``: make the environment whole after pip or uv changed it, in named steps.
 
+0. settle what was interrupted: files a killed ``shimgen run`` moved aside are put
+   back, an install past its commit point is finished, one before it rolled back;
 1. adopt: programs and foreign launchers that an installed distribution owns
    in Scripts (bin) go into the store and get launchers (see shimgen.adopt);
 2. follow uninstalls: a distribution installed or adopted by shimgen whose
@@ -19,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shimgen import repair
+from shimgen import install_journal, repair
 from shimgen.adopt import AdoptReport, adopt, records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
 from shimgen.environment import Installed, all_installed, platform_layout, scheme_for
@@ -37,12 +39,14 @@ class SyncReport:
     records: list[Installed] = field(default_factory=list)  # RECORDs rewritten by the rule
     collected: GcReport | None = None
     restored: list[Path] = field(default_factory=list)  # put back after a killed 'shimgen run'
+    installs: list[install_journal.Recovered] = field(default_factory=list)  # interrupted ones, settled
 
     @property
     def changed(self) -> bool:
         adopted = self.adopted.adoptions or self.adopted.repairs
         repaired = any(r.done for r in self.repaired)
-        return bool(adopted or self.removed or repaired or self.records or self.restored)
+        settled = self.restored or self.installs
+        return bool(adopted or self.removed or repaired or self.records or settled)
 
     @property
     def problems(self) -> list[repair.Outcome]:
@@ -59,12 +63,13 @@ def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None 
     with store.locked(create=True):
         if store.initialized:
             report.restored = put_back_pending(store)
+        report.installs = [install_journal.recover(store, path) for path in install_journal.pending(store)]
         scheme = scheme_for(store.prefix, store.planned_layout(*platform_layout(platform)))
         site = all_installed(scheme)
         report.adopted = adopt(store, platform=platform, site=site, check_records=False)
         if not store.initialized:
             return report  # nothing adopted and nothing managed: nothing else to do
-        if report.adopted.adoptions or report.restored:
+        if report.adopted.adoptions or report.restored or report.installs:
             site = all_installed(scheme)
         installed = {dist: versions[0] for dist, versions in site.items()}
         follow_uninstalls(store, installed, report)
