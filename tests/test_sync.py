@@ -159,3 +159,16 @@ def _delete_as_an_installer(prefix: Path, stop_at: str | None) -> None:
         if os.path.lexists(target) and not target.is_dir():
             target.unlink()
     path.parent.rmdir() if not any(path.parent.iterdir()) else None
+
+
+def test_doctor_names_a_second_dist_info(env: Path) -> None:
+    site = next(env.glob("**/site-packages"))
+    second = site / "tool-0.9.dist-info"
+    second.mkdir()
+    (second / "METADATA").write_text("Metadata-Version: 2.1\nName: tool\nVersion: 0.9\n")
+    findings = [f for f in doctor(Store(env)) if f.kind == "two-dist-infos"]
+    assert len(findings) == 1 and findings[0].fix is None
+    assert (
+        findings[0].message
+        == "tool has more than one .dist-info: tool-0.9.dist-info (no RECORD), tool-1.0.dist-info"
+    )

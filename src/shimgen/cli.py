@@ -575,8 +575,8 @@ def uninstall(store: Store, dists: tuple[str, ...]) -> None:
     from shimgen.install import uninstall as uninstall_dist
 
     for dist in dists:
-        removed = uninstall_dist(store, dist)
-        click.echo(f"uninstalled {removed.dist} {removed.version}")
+        name, version = uninstall_dist(store, dist)
+        click.echo(f"uninstalled {name} {version}")
 
 
 @main.command()

@@ -51,7 +51,8 @@ def echo_sync(report: SyncReport, echo: Callable[[str], None] = click.echo) -> N
         echo(f"put back (a killed 'shimgen run' had moved it aside): {path}")
     for settled in report.installs:
         if settled.finished:
-            echo(f"finished the interrupted install of {settled.dist} {settled.finished}")
+            what = "uninstall" if settled.uninstalled else "install"
+            echo(f"finished the interrupted {what} of {settled.dist} {settled.finished}")
         else:
             deleted = f"{settled.temporaries} temporaries deleted"
             echo(f"rolled back an interrupted install of {settled.dist} ({deleted})")

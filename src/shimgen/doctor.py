@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable
 
 from shimgen import fsutil
-from shimgen.doctor_site import check_site
+from shimgen.doctor_site import check_site, interrupted_installs
 from shimgen.entry import verify_entry
 from shimgen.errors import ShimgenError
 from shimgen.findings import GARBAGE, NOTE, PROBLEM, Finding
@@ -45,7 +45,7 @@ def doctor(store: Store, *, fix: bool = False) -> list[Finding]:
         if not fix:
             return findings
         for finding in findings:
-            if finding.action is not None and finding.severity == PROBLEM:
+            if finding.action is not None and (finding.severity == PROBLEM or finding.kind == "leftover"):
                 try:
                     finding.action()
                 except ShimgenError as error:
@@ -61,8 +61,9 @@ def doctor(store: Store, *, fix: bool = False) -> list[Finding]:
 def _diagnose(store: Store) -> list[Finding]:
     if not store.root.is_dir():
         return []
+    interrupted = interrupted_installs(store)
     if not store.config_path.exists() and not store.dist_names() and not store.read_links():
-        return []  # set up was interrupted before anything was published: nothing to check
+        return interrupted  # set up was interrupted before anything was published: only that to settle
     try:
         shims = store.shims()
     except ShimgenError as error:
@@ -89,7 +90,7 @@ def _diagnose(store: Store) -> list[Finding]:
                 desired[store.command_key(name)] = dist
 
     site = check_site(store)
-    findings.extend(site.findings)
+    findings.extend(interrupted + site.findings)
     for dist in sorted(site.claimed):
         claim_links(dist)  # judged against site-packages above, fixed by its own repair
     for dist in store.dist_names():
@@ -340,9 +341,18 @@ def _garbage(store: Store, links: dict[str, LinkRecord | ShimgenError]) -> list[
             found.append(
                 Finding("trash", item, "renamed aside, waiting for GC", "shimgen gc removes it", GARBAGE)
             )
-    for folder in (store.links_dir, store.dists_dir, store.shims().folder):
+    for folder in (store.links_dir, store.dists_dir, store.shims().folder, store.root / "installs"):
         for leftover in sorted(folder.glob(".*.tmp")) if folder.is_dir() else []:
-            found.append(Finding("leftover", leftover, "crash leftover", "shimgen gc removes it", GARBAGE))
+            found.append(
+                Finding(
+                    "leftover",
+                    leftover,
+                    "crash leftover (a temporary shimgen wrote)",
+                    "delete it (so does shimgen gc)",
+                    GARBAGE,
+                    action=functools.partial(fsutil.remove_tree, leftover),
+                )
+            )
     return found
 
 

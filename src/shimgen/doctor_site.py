@@ -35,15 +35,20 @@ def check_site(store: Store) -> SiteCheck:
     """Findings for the distributions shimgen manages, judged by what site-packages holds."""
     result = SiteCheck()
     for path in install_journal.pending(store):
-        result.findings.append(_interrupted(store, path))
-        result.claimed.add(path.stem)  # its commands are the install's to settle
+        result.claimed.add(path.stem)  # its commands are the interrupted install's to settle
     scheme = scheme_for(store.prefix, store.layout())
-    installed = {dist: versions[0] for dist, versions in all_installed(scheme).items()}
+    site = all_installed(scheme)
+    installed = {dist: versions[0] for dist, versions in site.items()}
+    for _, versions in sorted(site.items()):
+        if len(versions) > 1:
+            result.findings.append(_two_versions(versions))
     for each in installed.values():
         result.listed.update(_beyond(each))  # a RECORD that leaves the environment: adopt reports it
     present = set(store.shims().present().values())
     with_launchers = {d for d, i in installed.items() if any(p in present for p in _beyond(i))}
     for dist in sorted(set(store.dist_names()) | _link_owners(store) | with_launchers):
+        if dist in result.claimed:
+            continue  # an interrupted install of it: finishing or undoing that settles it
         try:
             state = store.read_state(dist) if store.state_path(dist).exists() else None
         except ShimgenError:
@@ -65,6 +70,24 @@ def check_site(store: Store) -> SiteCheck:
             )
         )
     return result
+
+
+def _two_versions(versions: list[Installed]) -> Finding:
+    """pip, uv and shimgen would each pick one and leave the other's files behind: a person decides."""
+    listed = ", ".join(f"{i.dist_info.name}{'' if i.record.is_file() else ' (no RECORD)'}" for i in versions)
+    return Finding(
+        "two-dist-infos",
+        versions[0].dist_info.parent,
+        f"{versions[0].dist} has more than one .dist-info: {listed}",
+        None,
+        hint=f"uninstall {versions[0].dist} until none is left (pip uninstall removes one at a time), "
+        "then install it again",
+    )
+
+
+def interrupted_installs(store: Store) -> list[Finding]:
+    """One finding per install (or uninstall) that stopped before it finished (shimgen.install_journal)."""
+    return [_interrupted(store, path) for path in install_journal.pending(store)]
 
 
 def _interrupted(store: Store, path: Path) -> Finding:

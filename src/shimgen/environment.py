@@ -11,12 +11,12 @@ import csv
 import functools
 import io
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shimgen.errors import PathRefused, ShimgenError, quoted
+from shimgen.names import is_environment_file as is_environment_file
 from shimgen.names import normalize_dist
 from shimgen.pe import Arch
 from shimgen.store import WINDOWS, Layout
@@ -151,22 +151,6 @@ class Installed:
         ]
 
 
-# What a virtual environment's own Scripts (bin) folder holds, by venv, virtualenv and uv: the
-# interpreters, the DLLs a copied Python needs, and the activation scripts.
-_ENVIRONMENT_FILE = re.compile(
-    r"(?i)^(pythonw?(\d+(\.\d+)?t?)?(\.exe)?|python\d*t?\.dll|vcruntime\d+(_\d+)?\.dll"
-    r"|activate(\..*|_this\.py)?|deactivate(\.bat)?|pydoc(\.bat)?)$"
-)
-
-
-def is_environment_file(name: str) -> bool:
-    """Whether a file named ``name`` in Scripts (or bin) belongs to the environment itself, never to
-    a distribution: ``python.exe``, ``pythonw.exe``, ``python3.13``, ``python313.dll``, ``activate``,
-    ``Activate.ps1``, ``deactivate.bat``. Whatever a RECORD says, shimgen never adopts or
-    replaces these: moving the interpreter into the store would leave the environment dead."""
-    return bool(_ENVIRONMENT_FILE.match(name))
-
-
 def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Installed | None:
     """The installed ``dist`` (of ``version``, if given), or None."""
     found = [i for i in installed_versions(scheme, dist) if version is None or i.version == version]
@@ -194,6 +178,8 @@ def all_installed(scheme: Scheme, *, only: str | None = None) -> dict[str, list[
             continue
         if only is not None and dist != only:
             continue
+        if not any(folder.iterdir()):
+            continue  # an empty folder an installer made and never filled: no distribution
         rows = []
         record = folder / "RECORD"
         if record.is_file():

@@ -237,6 +237,22 @@ def _write_all(fd: int, data: bytes, sync: bool) -> None:
         os.close(fd)
 
 
+def remove_temporaries_of(folder: Path, names: set[str]) -> None:
+    """Delete the temporaries :func:`write_temporary` left in ``folder`` for files named ``names``.
+
+    A crash between writing a temporary and renaming it in leaves ``.NAME.XXXXXXXX.tmp``; the
+    next write of the same files clears them (one listing of the folder, not one per name).
+    """
+    if not names or not folder.is_dir():
+        return
+    for entry in os.scandir(folder):
+        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            base = entry.name[1:-4].rpartition(".")[0]
+            if base in names:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
 def is_temporary_name(name: str) -> bool:
     """Names :func:`write_temporary` and :func:`temporary_folder` make: crash leftovers, never live data."""
     return (name.startswith(".") and name.endswith(".tmp")) or name.startswith(".tmp-")

@@ -94,6 +94,7 @@ class Installation:
         self._lock: contextlib.AbstractContextManager[None] | None = None
         self.journal = Journal(store, self.dist)
         self._journal_begun = False
+        self.planned_folders: set[Path] = set()  # where library files go, when the driver knows first
 
     def __enter__(self) -> Installation:
         self._lock = self.store.locked(create=True)
@@ -148,7 +149,7 @@ class Installation:
     def write_to(self, destination: Path, data: bytes, *, executable: bool = False) -> None:
         """Write a library file to where :meth:`destination` said it goes (it checked it already)."""
         if not self._journal_begun:
-            self.journal.begin()  # before the first temporary: a crash from here on is rolled back
+            self.journal.begin(self.planned_folders)  # before the first temporary: a crash is rolled back
             self._journal_begun = True
         self._created += fsutil.make_dirs(destination.parent)
         temporary = self.journal.temporary(destination)
@@ -393,6 +394,7 @@ class PreparedInstall:
     def run(self, progress: Progress | None = None) -> InstallResult:
         """Write the library files, then publish and make RECORD true (see Installation.finalize)."""
         wheel, installation = self.wheel, self.installation
+        installation.planned_folders = {destination.parent for _, destination in self.library}
         with installation:
             for member, destination in self.library:
                 data = wheel.read(member)
@@ -466,15 +468,21 @@ def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
     return file
 
 
-def uninstall(store: Store, dist: str) -> Installed:
+def uninstall(store: Store, dist: str) -> tuple[str, str]:
     """Remove an installed distribution: its files, its commands; its store entries are left for GC.
 
-    Committed in an install journal before the first file goes (shimgen.install_journal), so an
-    uninstall that stops halfway is finished by running it again, ``shimgen sync`` or
-    ``shimgen doctor --fix``, never left as a half-deleted distribution that sync would give
-    its commands back to.
+    Returns the distribution and the version removed. Committed in an install journal before
+    the first file goes (shimgen.install_journal), so an uninstall that stops halfway is finished
+    by running it again, ``shimgen sync`` or ``shimgen doctor --fix``, never left as a
+    half-deleted distribution that sync would give its commands back to.
     """
     dist = normalize_dist(dist)
+    journal = Journal(store, dist)
+    if journal.path.exists():
+        with store.locked():
+            settled = recover(store, journal.path)  # an earlier install or uninstall of it stopped
+        if settled.finished is not None and settled.uninstalled:
+            return dist, settled.finished  # that was this uninstall, interrupted: now it is done
     layout = (
         store.layout()
         if store.initialized
@@ -493,22 +501,19 @@ def uninstall(store: Store, dist: str) -> Installed:
             hint="reinstall it ('shimgen install WHEEL'), then uninstall it",
         )
     files = installed.files  # confined before anything changes
+    prefix = store.prefix
+    plan = Plan(
+        dist,
+        installed.version,
+        None,
+        None,
+        obsolete=[_relative(prefix, p) for p in files if store.root not in p.parents],
+        obsolete_dist_infos=[_relative(prefix, installed.dist_info)],
+    )
     with store.locked(create=True):
-        journal = Journal(store, dist)
-        if journal.path.exists():
-            recover(store, journal.path)
-        prefix = store.prefix
-        plan = Plan(
-            dist,
-            installed.version,
-            None,
-            None,
-            obsolete=[_relative(prefix, p) for p in files if store.root not in p.parents],
-            obsolete_dist_infos=[_relative(prefix, installed.dist_info)],
-        )
         journal.commit(plan)  # launchers another dist owns now stay (finish skips present launchers)
         finish(store, journal, plan)
-    return installed
+    return dist, installed.version
 
 
 def forget_commands(store: Store, dist: str) -> None:

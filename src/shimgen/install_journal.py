@@ -65,9 +65,22 @@ class Journal:
         self.path = store.root / JOURNAL_DIR / f"{dist}.json"
         self.token = secrets.token_hex(4)
 
-    def begin(self) -> None:
-        """Record that this install is writing temporaries (before the first one)."""
-        self._write({"format": FORMAT, "dist": self.dist, "phase": "writing", "token": self.token})
+    def begin(self, folders: Iterable[Path] = ()) -> None:
+        """Record that this install is writing temporaries (before the first one).
+
+        ``folders`` are those its files go to, when the installer knows them all first: a
+        roll-back removes the ones it leaves empty (a crash right after a mkdir leaves no temporary
+        in it to find it by).
+        """
+        relative = sorted({os.path.relpath(f, self.store.prefix).replace(os.sep, "/") for f in folders})
+        body = {
+            "format": FORMAT,
+            "dist": self.dist,
+            "phase": "writing",
+            "token": self.token,
+            "folders": relative,
+        }
+        self._write(body)
 
     def temporary(self, destination: Path) -> Path:
         return temporary_for(destination, self.token)
@@ -103,6 +116,7 @@ class Recovered:
     dist: str
     finished: str | None  # the version finished, or None: rolled back
     temporaries: int  # leftovers deleted
+    uninstalled: bool = False  # what was finished was an uninstall
 
 
 def recover(store: Store, path: Path) -> Recovered:
@@ -114,8 +128,9 @@ def recover(store: Store, path: Path) -> Recovered:
         journal = Journal(store, dist)
         journal.token = token
         finish(store, journal, plan)
-        return Recovered(dist, plan.version, 0)
-    removed = _remove_temporaries(store, token)
+        return Recovered(dist, plan.version, 0, uninstalled=plan.dist_info is None)
+    folders = [store.prefix / str(f) for f in body.get("folders", []) if isinstance(f, str)]  # type: ignore[attr-defined]
+    removed = _remove_temporaries(store, token, [f for f in folders if store.prefix in f.parents])
     fsutil.remove_file(path)
     return Recovered(dist, None, removed)
 
@@ -141,6 +156,7 @@ def finish(store: Store, journal: Journal, plan: Plan) -> None:
 
 def _write_metadata(store: Store, plan: Plan, info: Path) -> None:
     """INSTALLER, then RECORD by the rule of shimgen.record (shims first), from the journal's digests."""
+    fsutil.remove_temporaries_of(info, {"INSTALLER", "RECORD"})  # a crash here before: its temporaries
     fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
     shims = owned_shims(store, plan.dist) if plan.entry is not None else {}
     known: dict[Path, FileDigest | None] = {store.prefix / p: (d[0], d[1]) for p, d in plan.files.items()}
@@ -190,9 +206,7 @@ def _remove_obsolete(store: Store, files: Iterable[Path], dist_infos: Iterable[P
             if os.name != "nt":
                 raise
             fsutil.move_aside(path, store.trash_dir)
-    keep = {store.prefix / name for name in ("Scripts", "bin", "Include", "include", "Lib", "lib")}
-    for site in {info.parent for info in dist_infos}:
-        keep |= {site, *(p for p in site.parents if store.prefix in p.parents)}
+    keep = _scheme_folders(store, [*dist_infos, *files])
     for folder in sorted({p.parent for p in files} | set(dist_infos), key=lambda p: -len(p.parts)):
         _remove_empty(folder, stop=store.prefix, keep=keep)
 
@@ -210,14 +224,30 @@ def _remove_empty(folder: Path, stop: Path, keep: set[Path]) -> None:
             folder = folder.parent
 
 
-def _remove_temporaries(store: Store, token: str) -> int:
+def _remove_temporaries(store: Store, token: str, planned: Iterable[Path]) -> int:
+    """Delete this install's temporaries, and the folders it made for them that are empty now."""
     count = 0
+    folders: set[Path] = set(planned)
     for path in _walk(store.prefix, store.root):
         if path.name.endswith(f".{token}.tmp") and path.name.startswith("."):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
                 count += 1
+                folders.add(path.parent)
+    keep = _scheme_folders(store, folders)
+    for folder in sorted(folders, key=lambda p: -len(p.parts)):
+        _remove_empty(folder, stop=store.prefix, keep=keep)
     return count
+
+
+def _scheme_folders(store: Store, near: Iterable[Path]) -> set[Path]:
+    """Folders never removed for being empty: Scripts (bin), include, and site-packages with its parents."""
+    keep = {store.prefix / name for name in ("Scripts", "bin", "Include", "include", "Lib", "lib")}
+    for path in near:
+        for folder in (path, *path.parents):
+            if folder.name == "site-packages":
+                keep |= {folder, *(p for p in folder.parents if store.prefix in p.parents)}
+    return keep
 
 
 def _walk(top: Path, skip: Path) -> Iterator[Path]:

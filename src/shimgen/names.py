@@ -51,3 +51,19 @@ def _check_folder_name(name: str, what: str) -> None:
         check_relative_path(name)
     except PathRefused as error:
         raise PathRefused(f"invalid {what}: {error.message.split(': ', 1)[1]}") from None
+
+
+# What a virtual environment's own Scripts (bin) folder holds, by venv, virtualenv and uv: the
+# interpreters, the DLLs a copied Python needs, and the activation scripts.
+_ENVIRONMENT_FILE = re.compile(
+    r"(?i)^(pythonw?(\d+(\.\d+)?t?)?(\.exe)?|python\d*t?\.dll|vcruntime\d+(_\d+)?\.dll"
+    r"|activate(\..*|_this\.py)?|deactivate(\.bat)?|pydoc(\.bat)?)$"
+)
+
+
+def is_environment_file(name: str) -> bool:
+    """Whether a file named ``name`` in Scripts (or bin) belongs to the environment itself, never to
+    a distribution: ``python.exe``, ``pythonw.exe``, ``python3.13``, ``python313.dll``, ``activate``,
+    ``Activate.ps1``, ``deactivate.bat``. Whatever a RECORD says, shimgen never adopts or
+    replaces these: moving the interpreter into the store would leave the environment dead."""
+    return bool(_ENVIRONMENT_FILE.match(name))

@@ -35,6 +35,7 @@ from shimgen import fsutil
 from shimgen.errors import ShimgenError
 from shimgen.launcher import FileKind, identify, launcher_bytes
 from shimgen.linkrecord import LinkRecord, check_relative_path
+from shimgen.names import is_environment_file
 from shimgen.pe import Arch
 
 STORE_MARKER = (".shimgen", "store")
@@ -204,6 +205,7 @@ class WindowsShims:
             for path in self.folder.iterdir():
                 if (
                     path.suffix.lower() == ".exe"
+                    and not is_environment_file(path.name)  # never the interpreter, whatever its bytes
                     and path.is_file()
                     and _is_shimgen_launcher(path.read_bytes())
                 ):
@@ -307,7 +309,7 @@ class PosixShims:
         found = {}
         if self.folder.is_dir():
             for path in self.folder.iterdir():
-                if path.is_symlink() and self._points_into_store(path):
+                if path.is_symlink() and not is_environment_file(path.name) and self._points_into_store(path):
                     found[path.name] = path
         return found
 

@@ -50,7 +50,7 @@ from shimgen.entry import (
 )
 from shimgen.errors import RecordError, ShimgenError
 from shimgen.linkrecord import LinkRecord, check_command_name
-from shimgen.names import check_version, normalize_dist
+from shimgen.names import check_version, is_environment_file, normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import PosixShims, Shims, ShimState, WindowsShims, foreign_shim_error
 
@@ -650,6 +650,9 @@ class Store:
         changed: list[str] = []
         links = self.read_links()
         defer = fsutil.DEFER_FILE_SYNC
+        # What a crashed earlier run of this same step left of these commands goes first.
+        fsutil.remove_temporaries_of(self.links_dir, set(desired))
+        fsutil.remove_temporaries_of(shims.folder, {shims.path(name).name for name in desired})
         # All link records first, then all shims. Each batch is written under temporary names,
         # flushed once (fsutil.DEFER_FILE_SYNC) or per file, then renamed in, and its folder is
         # fsynced once: the order holds across a power cut too, and a thousand commands do not
@@ -760,7 +763,7 @@ class Store:
                 if dist_dir.name not in states:
                     with contextlib.suppress(OSError):
                         os.rmdir(dist_dir)
-            for folder in (self.links_dir, self.dists_dir, self.shims().folder):
+            for folder in (self.links_dir, self.dists_dir, self.shims().folder, self.root / "installs"):
                 for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
                     fsutil.remove_tree(leftover)
             for item in sorted(self.trash_dir.iterdir()) if self.is_real_folder(self.trash_dir) else []:
@@ -802,6 +805,13 @@ class Store:
         shims = self.shims_for(layout)
         for command in commands:
             check_command_name(command.name)
+            if is_environment_file(shims.path(command.name).name):
+                raise ShimgenError(
+                    f"command {command.name!r} would replace {shims.path(command.name).name}, "
+                    "the environment's own interpreter or activation script",
+                    path=shims.path(command.name),
+                    hint="no distribution may provide this command in an environment; nothing was changed",
+                )
             record = by_key.get(key(command.name))
             owner = self.owner(record) if isinstance(record, LinkRecord) else None
             if isinstance(record, LinkRecord) and owner is None:
