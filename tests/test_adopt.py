@@ -7,6 +7,7 @@ a real PE stub: uv compiles its stubs into uv.exe, so there is no file to take t
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import zipfile
@@ -59,7 +60,12 @@ def uv_trampoline(kind: bytes, python: str, main: str | None = None) -> bytes:
     return (DISTLIB / "t64.exe").read_bytes() + archive + path + struct.pack("<I", len(path)) + kind
 
 
-UV_MAIN = "import sys\nfrom uvtool.cli import main\nif __name__ == '__main__':\n    sys.exit(main())\n"
+# uv's own template (crates/uv-install-wheel, 0.5 and later), exactly.
+UV_MAIN = (
+    '# -*- coding: utf-8 -*-\nimport sys\nfrom uvtool.cli import main\nif __name__ == "__main__":\n'
+    '    if sys.argv[0].endswith("-script.pyw"):\n        sys.argv[0] = sys.argv[0][:-11]\n'
+    '    elif sys.argv[0].endswith(".exe"):\n        sys.argv[0] = sys.argv[0][:-4]\n    sys.exit(main())\n'
+)
 
 
 def test_decode_each_kind(tmp_path: Path) -> None:
@@ -171,7 +177,10 @@ def test_adopt_dry_run_then_adopt_then_nothing(tmp_path: Path) -> None:
     assert code == 0, err
     assert "would adopt black 24.1:\n  black.exe: distlib launcher running black.sub:main.run" in out
     assert "  native.exe: native program" in out and "would adopt uvtool 0.1:" in out
-    assert "easy.exe: setuptools launcher running entry point easy" in out
+    assert (
+        "easy.exe: setuptools launcher running a script of its own (not a known template: kept as it is)"
+        in out
+    )
     # The environment's own files are neither adopted nor listed one by one.
     assert "left alone" not in out and "activate.bat" not in out
     assert snapshot(prefix) == before
@@ -215,3 +224,38 @@ def test_inspect_reports_foreign_launchers(tmp_path: Path) -> None:
         and report["entry_point"] == "black.sub:main.run"
     )
     assert report["interpreter"] == PYTHON
+
+
+def test_a_script_that_is_not_exactly_a_template_is_adopted_as_it_is(tmp_path: Path) -> None:
+    """It used to be read for its import and call, anywhere in the script, and replaced by a plain
+    call: the setup line before it silently disappeared from what the command runs."""
+    prefix = pip_style_environment(tmp_path)
+    scripts, site = prefix / "Scripts", prefix / "Lib" / "site-packages"
+    main_py = (
+        "import os\nimport sys\nos.environ['TOOL_MODE'] = 'strict'  # the line that used to vanish\n"
+        "from tool.cli import main\nif __name__ == '__main__':\n    sys.exit(main())\n"
+    )
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as opened:
+        opened.writestr("__main__.py", main_py)
+    launcher = scripts / "tool.exe"
+    launcher.write_bytes((DISTLIB / "t64.exe").read_bytes() + f"#!{PYTHON}\n".encode() + buffer.getvalue())
+    dist_info(site, "tool", "1.0", [launcher])
+    code, out, err = run("adopt", "--prefix", str(prefix), "--platform", "win_amd64")
+    assert code == 0 and "tool.exe: distlib launcher running a script of its own" in out, (out, err)
+    state = json.loads((prefix / ".shimgen" / "dists" / "tool.json").read_text())
+    entry = prefix / ".shimgen" / "store" / "tool" / state["generations"][0]
+    assert (entry / "tool-script.py").read_text() == main_py  # kept to the character
+
+
+def test_the_environments_interpreter_is_never_adopted_whatever_a_record_says(tmp_path: Path) -> None:
+    prefix = pip_style_environment(tmp_path)
+    scripts, site = prefix / "Scripts", prefix / "Lib" / "site-packages"
+    python = (scripts / "python.exe").read_bytes()
+    dist_info(
+        site, "liar", "1.0", [scripts / "python.exe", scripts / "pythonw.exe", scripts / "activate.bat"]
+    )
+    code, out, err = run("adopt", "--prefix", str(prefix), "--platform", "win_amd64")
+    assert code == 0, err
+    assert "liar" not in out and (scripts / "python.exe").read_bytes() == python
+    assert not (prefix / ".shimgen" / "dists" / "liar.json").exists()

@@ -386,3 +386,15 @@ def test_commands_differing_in_case_only_do_not_clash_on_posix(tmp_path: Path, v
     code, _, err = run("install", "--prefix", venv, upper, lower)
     assert code == 0, err
     assert (venv / "bin" / "Foo").is_symlink() and (venv / "bin" / "foo").is_symlink()
+
+
+def test_a_command_named_like_the_interpreter_is_refused_as_such(tmp_path: Path, venv: Path) -> None:
+    """Its hint used to tell the user to remove the file in the way: the environment's own Python."""
+    wheel = build_wheel(tmp_path, "evil", "1.0", {"evil.py": b"def main(): pass\n"},
+                        entry_points="[console_scripts]\npython = evil:main\n")  # fmt: skip
+    code, _, err = run("install", "--prefix", venv, wheel)
+    assert code == 1 and "command 'python' would replace python, the environment's own interpreter" in err, (
+        err
+    )
+    assert "no distribution may provide this command" in err
+    assert not list(site_of(venv).glob("evil*")) and (venv / "bin" / "python").exists()

@@ -19,13 +19,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Collection
-from configparser import Error as ConfigError
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 from shimgen import fsutil, pe
 from shimgen.entry import Command, EntryFile
-from shimgen.entrypoints import EntryPoint, from_entry_points_txt
+from shimgen.entrypoints import EntryPoint
 from shimgen.environment import (
     Installed,
     Scheme,
@@ -149,18 +148,22 @@ def _plan_windows(scheme: Scheme, path: Path, data: bytes, adoption: Adoption, r
         adoption.replaced.append(path)
         adoption.described.append(f"{path.name}: native program")
         return
-    point = _entry_point(foreign, name, adoption.installed)
-    if point is None:
-        report.skipped.append((path, f"{foreign.kind} launcher whose entry point could not be read"))
+    if foreign.script_text is None:
+        what = "a proxy for a Python interpreter" if foreign.kind == "uv" else "its script could not be read"
+        report.skipped.append((path, f"{foreign.kind} launcher: {what}"))
         return
     other = _other_python(foreign, path, scheme)
     if other is not None:
         report.skipped.append((path, other))
         return
-    script = f"{name}-script.pyw" if point.gui else f"{name}-script.py"
-    interpreter = scheme.gui_interpreter if point.gui else scheme.interpreter
-    command = Command(name, script, point.gui, interpreter)
-    adoption.files.append(EntryFile(script, entry_point_script(point, None)))
+    script = f"{name}-script.pyw" if foreign.gui else f"{name}-script.py"
+    interpreter = scheme.gui_interpreter if foreign.gui else scheme.interpreter
+    command = Command(name, script, foreign.gui, interpreter)
+    if foreign.module and foreign.attr:  # exactly a known template: shimgen's own script runs the same call
+        point = EntryPoint.parse(name, f"{foreign.module}:{foreign.attr}", gui=foreign.gui)
+        adoption.files.append(EntryFile(script, entry_point_script(point, None)))
+    else:  # anything else runs as it is: adopting never changes what a command runs
+        adoption.files.append(EntryFile(script, foreign.script_text.encode()))
     adoption.commands.append(command)
     adoption.replaced.append(path)
     if foreign.script is not None:
@@ -197,19 +200,6 @@ def _other_python(foreign: ForeignLauncher, launcher: Path, scheme: Scheme) -> s
                 if os.path.samefile(candidate, ours):
                     return None
     return f"it runs {quoted(text)}, not this environment's Python: left alone"
-
-
-def _entry_point(foreign: ForeignLauncher, name: str, installed: Installed) -> EntryPoint | None:
-    if foreign.module and foreign.attr:
-        return EntryPoint.parse(name, f"{foreign.module}:{foreign.attr}", gui=foreign.gui)
-    if foreign.entry_point is not None:  # setuptools: look the name up in the dist's entry_points.txt
-        try:
-            text = (installed.dist_info / "entry_points.txt").read_text(encoding="utf-8")
-            points = from_entry_points_txt(text, source=str(installed.dist_info / "entry_points.txt"))
-        except (OSError, ShimgenError, ConfigError):
-            return None
-        return next((p for p in points if p.name == foreign.entry_point[1]), None)
-    return None
 
 
 def _is_shimgen(data: bytes) -> bool:

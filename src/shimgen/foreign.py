@@ -47,14 +47,16 @@ class ForeignLauncher:
     attr: str | None = None
     script: Path | None = None  # setuptools: the NAME-script.py the launcher runs
     entry_point: tuple[str, str] | None = None  # setuptools: (group, name) to look up in entry_points.txt
+    script_text: str | None = None  # the Python it runs (its __main__.py, or the -script.py), as found
 
     @property
     def describes(self) -> str:
-        target = (
-            f"{self.module}:{self.attr}"
-            if self.module
-            else (f"entry point {self.entry_point[1]}" if self.entry_point else "Python")
-        )
+        if self.module:
+            target = f"{self.module}:{self.attr}"
+        elif self.script_text is not None:
+            target = "a script of its own (not a known template: kept as it is)"
+        else:
+            target = "Python"
         return f"{self.kind} launcher running {target} with {self.interpreter or 'python'}"
 
 
@@ -73,11 +75,61 @@ def decode(path: Path, data: bytes | None = None) -> ForeignLauncher | None:
     )
 
 
+# The scripts installers put behind their launchers, exactly (from each project's public source).
+# Only a script that is one of these, to the character, is replaced by shimgen's own: anything
+# else (a setup line, another call) is kept as it is, so adopting never changes what runs.
+_TEMPLATES = [
+    # pip 25 and later (its own template, without re)
+    "import sys\nfrom {module} import {name}\nif __name__ == '__main__':\n"
+    "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit({func}())\n",
+    # pip before 25, and distlib before 0.3.9
+    "import re\nimport sys\nfrom {module} import {name}\nif __name__ == '__main__':\n"
+    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit({func}())\n",
+    # distlib 0.3.9 and later (the import under the main guard)
+    "import re\nimport sys\nif __name__ == '__main__':\n    from {module} import {name}\n"
+    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit({func}())\n",
+    # uv 0.5 and later
+    'import sys\nfrom {module} import {name}\nif __name__ == "__main__":\n'
+    '    if sys.argv[0].endswith("-script.pyw"):\n        sys.argv[0] = sys.argv[0][:-11]\n'
+    '    elif sys.argv[0].endswith(".exe"):\n        sys.argv[0] = sys.argv[0][:-4]\n'
+    "    sys.exit({func}())\n",
+    # uv before 0.5
+    'import re\nimport sys\nfrom {module} import {name}\nif __name__ == "__main__":\n'
+    '    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])\n    sys.exit({func}())\n',
+]
+_FIELDS = {
+    "module": r"(?P<module>[A-Za-z_][\w.]*)",
+    "name": r"(?P<name>[A-Za-z_]\w*)",
+    "func": r"(?P<func>[A-Za-z_][\w.]*)",
+}
+_PATTERNS = [
+    re.compile(
+        "".join(
+            _FIELDS[part[1:-1]] if part in ("{module}", "{name}", "{func}") else re.escape(part)
+            for part in re.split(r"(\{module\}|\{name\}|\{func\})", template)
+        )
+    )
+    for template in _TEMPLATES
+]
+_CODING = "# -*- coding: utf-8 -*-\n"
+
+
 def _entry_point(main: str) -> tuple[str | None, str | None]:
-    module, call = _IMPORT.search(main), _CALL.search(main)
-    if module is None or call is None or call["attr"].split(".")[0] != module["head"]:
-        return None, None
-    return module["module"], call["attr"]
+    """(module, attribute) if ``main`` is exactly one of the known templates, else (None, None).
+
+    A first ``#!`` line and a coding line are allowed before it; line ends may be CRLF.
+    """
+    text = main.replace("\r\n", "\n")
+    if text.startswith("#!"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    text = text.removeprefix(_CODING)
+    if not text.endswith("\n"):
+        text += "\n"
+    for pattern in _PATTERNS:
+        match = pattern.fullmatch(text)
+        if match and match["func"].split(".")[0] == match["name"]:
+            return match["module"], match["func"]
+    return None, None
 
 
 def _main_py(archive: bytes) -> str | None:
@@ -131,7 +183,7 @@ def _distlib(data: bytes, gui: bool) -> ForeignLauncher | None:
     module, attr = _entry_point(main)
     interpreter = parse_shebang(line)
     gui = gui or bool(interpreter and interpreter.lower().endswith("pythonw.exe"))
-    return ForeignLauncher("distlib", gui, interpreter, module, attr)
+    return ForeignLauncher("distlib", gui, interpreter, module, attr, script_text=main)
 
 
 def _uv_trailer(data: bytes, gui: bool) -> ForeignLauncher | None:
@@ -146,7 +198,7 @@ def _uv_trailer(data: bytes, gui: bool) -> ForeignLauncher | None:
         return ForeignLauncher("uv", gui, interpreter)
     main = _main_py(data[:path_start][_zip_start(data[:path_start]) or 0 :])
     module, attr = _entry_point(main or "")
-    return ForeignLauncher("uv", gui, interpreter, module, attr)
+    return ForeignLauncher("uv", gui, interpreter, module, attr, script_text=main)
 
 
 def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
@@ -161,8 +213,9 @@ def _uv_resources(data: bytes, gui: bool) -> ForeignLauncher | None:
     if "UV_TRAMPOLINE_KIND" not in found:
         return None
     interpreter = found.get("UV_PYTHON_PATH", b"").decode("utf-8", "replace") or None
-    module, attr = _entry_point(_main_py(found.get("UV_SCRIPT_DATA", b"")) or "")
-    return ForeignLauncher("uv", gui, interpreter, module, attr)
+    main = _main_py(found.get("UV_SCRIPT_DATA", b""))
+    module, attr = _entry_point(main or "")
+    return ForeignLauncher("uv", gui, interpreter, module, attr, script_text=main)
 
 
 def _rcdata_by_name(data: bytes) -> dict[str, bytes]:
@@ -197,5 +250,5 @@ def _setuptools(path: Path, data: bytes) -> ForeignLauncher | None:
             module, attr = _entry_point(text)
             reference = _EASY_INSTALL.search(text)
             entry_point = (reference["group"], reference["name"]) if reference else None
-            return ForeignLauncher("setuptools", gui, interpreter, module, attr, script, entry_point)
+            return ForeignLauncher("setuptools", gui, interpreter, module, attr, script, entry_point, text)
     return ForeignLauncher("setuptools", False, None)
