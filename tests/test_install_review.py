@@ -398,3 +398,12 @@ def test_a_command_named_like_the_interpreter_is_refused_as_such(tmp_path: Path,
     )
     assert "no distribution may provide this command" in err
     assert not list(site_of(venv).glob("evil*")) and (venv / "bin" / "python").exists()
+
+
+def test_a_prefix_that_is_no_python_environment_is_refused(tmp_path: Path) -> None:
+    """Its commands used to fail with 127 afterwards: nothing was there to run their scripts."""
+    prefix = tmp_path / "not an env"
+    (prefix / "bin").mkdir(parents=True)
+    code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 1 and "not a Python environment: bin/python is missing" in err, err
+    assert list(prefix.iterdir()) == [prefix / "bin"]  # nothing written

@@ -11,6 +11,7 @@ import base64
 import csv
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         (prefix / "Scripts" / "python.exe").write_bytes(b"MZ stand-in")
     else:
         (prefix / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.11.7\n")
+        (prefix / "bin" / "python").symlink_to(sys.executable)
     program = {
         "tool-1.0.data/scripts/tool-native.exe" if windows else "tool-1.0.data/scripts/tool-native": (
             _stub_program() if windows else b"#!/bin/sh\necho native\n"
@@ -171,4 +173,14 @@ def test_doctor_names_a_second_dist_info(env: Path) -> None:
     assert (
         findings[0].message
         == "tool has more than one .dist-info: tool-0.9.dist-info (no RECORD), tool-1.0.dist-info"
+    )
+
+
+def test_posix_doctor_names_a_missing_interpreter(env: Path) -> None:
+    if (env / "Scripts").is_dir():
+        return  # Windows: the store-level check looks at Scripts/python.exe (tests/test_doctor.py)
+    (env / "bin" / "python").unlink()
+    findings = [f for f in doctor(Store(env)) if f.kind == "missing-interpreter"]
+    assert (
+        len(findings) == 1 and "Python commands of 1 distribution(s) cannot run (tool)" in findings[0].message
     )

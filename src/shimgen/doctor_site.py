@@ -11,6 +11,7 @@ and the store-level checks leave alone the commands of a distribution judged her
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def check_site(store: Store) -> SiteCheck:
         if finding is not None:
             result.findings.append(finding)
             result.claimed.add(dist)
+    missing = _posix_interpreter(store, scheme)
+    if missing is not None:
+        result.findings.append(missing)
     for found in records_to_repair(store, installed, skip=result.claimed):
         result.findings.append(
             Finding(
@@ -137,6 +141,36 @@ def _judge(
         f"rebuild its commands for {found.version} (as 'shimgen sync' does)",
         action=lambda: repair.restore_state(store, found),
     )
+
+
+def _posix_interpreter(store: Store, scheme: Scheme) -> Finding | None:
+    """On POSIX the entry points name bin/python in their first line: it must be there.
+
+    (On Windows the link records name it, and the store-level check looks.)
+    """
+    python = store.prefix / scheme.interpreter
+    if scheme.windows or os.path.lexists(python):
+        return None
+    dists = sorted(d for d in store.dist_names() if _installed_state(store, d))
+    if not dists:
+        return None
+    named = ", ".join(dists[:5]) + (", ..." if len(dists) > 5 else "")
+    return Finding(
+        "missing-interpreter",
+        python,
+        f"the environment's Python is missing, so the Python commands of {len(dists)} distribution(s) "
+        f"cannot run ({named})",
+        None,
+        hint="recreate it (python -m venv on this folder, or uv venv), then run doctor again",
+    )
+
+
+def _installed_state(store: Store, dist: str) -> bool:
+    try:
+        state = store.read_state(dist)
+    except ShimgenError:
+        return False  # the store-level check reports an unreadable state
+    return state is not None and bool(state.installed)
 
 
 def _what_is_off(store: Store, dist: str, version: str) -> str | None:

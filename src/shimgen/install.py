@@ -230,6 +230,7 @@ class Installation:
 
     def check(self, version: str) -> None:
         """Refuse, before anything is written, commands the environment cannot take."""
+        self._check_interpreter()
         files, commands = self.entry()
         layout = None
         if commands:
@@ -238,6 +239,22 @@ class Installation:
                 self.dist, version, files, commands, platform=self.kind, arch=self.arch, take_over=take_over
             )
         self._checked = (version, len(files), len(commands)), layout
+
+    def _check_interpreter(self) -> None:
+        """Python entry points need the environment's own Python: refuse a prefix without one.
+
+        Not where the layout is another OS's (``--platform`` from Linux prepares a Windows
+        environment whose Python may come later): only an interpreter this OS could run counts.
+        """
+        same_os = self.scheme.windows == (os.name == "nt")
+        python = self.store.prefix / self.scheme.interpreter
+        if self.entry_points and same_os and not os.path.lexists(python):
+            raise ShimgenError(
+                f"not a Python environment: {self.scheme.interpreter} is missing, so the commands of "
+                f"{self.dist} could not run",
+                path=python,
+                hint="give --prefix a virtual environment (python -m venv, uv venv); nothing changed",
+            )
 
     def _taken_over(self, earlier: list[Installed], commands: list[Command]) -> set[str]:
         """Commands whose file in Scripts (or bin) an earlier install of this dist put there.
