@@ -26,6 +26,9 @@
  *   probe hold-writing PATH MS  open PATH for writing and deleting, sharing everything; print "held", sleep MS
  *   probe replace SRC DST   MoveFileExW(SRC, DST, REPLACE_EXISTING); print "replace=<error>"
  *   probe short PATH        print the 8.3 short form of PATH
+ *   probe eof APP ARGS...   start "APP" "ARG"... with a new pipe as its stdout (and none of ours), read
+ *                           it to the end; print "read=<text> eof_ms=<ms> running=<0|1>", running
+ *                           being whether APP still ran when the pipe ended
  */
 #define WIN32_LEAN_AND_MEAN
 #define UNICODE
@@ -183,6 +186,32 @@ void WINAPI probe_main(void) {
         static WCHAR line[64];
         wsprintfW(line, L"replace=%lu", MoveFileExW(argv[2], argv[3], MOVEFILE_REPLACE_EXISTING) ? 0 : GetLastError());
         print(line);
+        ExitProcess(0);
+    }
+    if (same(argv[1], L"eof") && argc > 2) {
+        static WCHAR command[1 << 15], line[256];
+        static char bytes[256];
+        WCHAR *end = command;
+        for (int i = 2; i < argc; i++) end += wsprintfW(end, i == 2 ? L"\"%s\"" : L" \"%s\"", argv[i]);
+        SECURITY_ATTRIBUTES inherit = {sizeof inherit, NULL, TRUE};
+        HANDLE reader, writer;
+        CreatePipe(&reader, &writer, &inherit, 0);
+        SetHandleInformation(reader, HANDLE_FLAG_INHERIT, 0);
+        STARTUPINFOW startup = {sizeof startup};
+        startup.dwFlags = STARTF_USESTDHANDLES;
+        startup.hStdOutput = writer;
+        PROCESS_INFORMATION child;
+        if (!CreateProcessW(argv[2], command, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) ExitProcess(103);
+        CloseHandle(writer);                       /* from now on only APP (and what it started) writes */
+        DWORD start = GetTickCount(), size = 0, got = 0;
+        while (size < sizeof bytes - 1 && ReadFile(reader, bytes + size, sizeof bytes - 1 - size, &got, NULL) && got)
+            size += got;
+        DWORD elapsed = GetTickCount() - start;
+        BOOL running = WaitForSingleObject(child.hProcess, 0) == WAIT_TIMEOUT;
+        bytes[size] = 0;
+        wsprintfW(line, L"read=%S eof_ms=%lu running=%d", bytes, elapsed, running);
+        print(line);
+        WaitForSingleObject(child.hProcess, INFINITE);
         ExitProcess(0);
     }
     if (same(argv[1], L"short") && argc > 2) {
