@@ -16,6 +16,7 @@
  *                           error of our own CreateProcessW; R: starts retried, see below) and exit 0
  *                           (the children print their siblings in between)
  *   probe hold PATH MS      open PATH sharing only reading (no delete, no write), print "held", sleep MS
+ *                           (or print "not held: <error>" and exit 105)
  *   probe mark FILE MS      create FILE (so a test knows we run), sleep MS, print our sibling version.txt
  *   probe stdio             copy stdin to stdout as "out:<text>" and to stderr as "err:<text>"
  *   probe job               print "job=1 limits=0x%lx" for the job we run in (its limit flags), or "job=0"
@@ -271,7 +272,12 @@ void WINAPI probe_main(void) {
     }
     if (same(argv[1], L"hold") && argc > 3) {
         HANDLE file = CreateFileW(argv[2], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
-        if (file == INVALID_HANDLE_VALUE) ExitProcess(105);
+        if (file == INVALID_HANDLE_VALUE) {
+            static WCHAR line[64];
+            wsprintfW(line, L"not held: %lu", GetLastError());
+            print(line);
+            ExitProcess(105);
+        }
         print(L"held");
         Sleep(number(argv[3]));
         CloseHandle(file);
