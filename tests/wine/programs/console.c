@@ -1,13 +1,14 @@
 /*
  * console: console control events delivered to a tool through a console launcher.
  *
- *   console drive EVENT APP   give ourselves a new console, start "APP tool NAME" on it (our own
- *                             stdout and stderr as its standard handles), wait until the tool is
- *                             ready, deliver EVENT to the console, and report what became of APP
- *                             (the launcher) and of the tool
+ *   console drive EVENT APP [MODE]  give ourselves a new console, start "APP MODE NAME" on it (MODE
+ *                             is tool unless given; our own stdout and stderr as its standard
+ *                             handles), wait until the tool is ready, deliver EVENT to the console,
+ *                             and report what became of APP (the launcher) and of the tool
  *   console tool NAME         the tool: report each event; on Ctrl-C exit 42, on Ctrl-Break 43
  *                             (the tool decides), on close/logoff/shutdown clean up for a second
  *                             and exit 44
+ *   console bare NAME         a process with no handler of its own: Windows' default one decides
  *
  * EVENT is ctrl-c, ctrl-break, close, logoff or shutdown. Ctrl-C goes through
  * GenerateConsoleCtrlEvent, as a key press in the console would. Wine 8 cannot send the
@@ -108,7 +109,7 @@ static HANDLE find_tool(DWORD launcher) {
     return NULL;
 }
 
-static void drive(const WCHAR *event_name, const WCHAR *app) {
+static void drive(const WCHAR *event_name, const WCHAR *app, const WCHAR *mode) {
     static const WCHAR *names[] = {L"ctrl-c", L"ctrl-break", L"close", L"?", L"?", L"logoff", L"shutdown"};
     DWORD event = 0;
     while (event < 7 && !same(names[event], event_name)) event++;
@@ -126,7 +127,7 @@ static void drive(const WCHAR *event_name, const WCHAR *app) {
     static WCHAR name[64], command[1024];
     wsprintfW(name, L"shimgen-console-%lu", GetCurrentProcessId());
     HANDLE ready = named_event(name, L"ready");
-    wsprintfW(command, L"\"%s\" tool %s", app, name);
+    wsprintfW(command, L"\"%s\" %s %s", app, mode, name);
     STARTUPINFOW startup = {sizeof startup};
     startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = input;
@@ -167,7 +168,13 @@ void WINAPI console_main(void) {
     int argc;
     WCHAR **argv = CommandLineToArgvW(GetCommandLineW(), &argc);
     output = GetStdHandle(STD_OUTPUT_HANDLE);
-    if (argc > 3 && same(argv[1], L"drive")) drive(argv[2], argv[3]);
+    if (argc > 3 && same(argv[1], L"drive")) drive(argv[2], argv[3], argc > 4 ? argv[4] : L"tool");
     if (argc > 2 && same(argv[1], L"tool")) tool(argv[2]);
+    if (argc > 2 && same(argv[1], L"bare")) {
+        SetEvent(named_event(argv[2], L"ready"));
+        Sleep(20000);
+        say(L"bare: no event came\n", 0, 0);
+        ExitProcess(7);
+    }
     ExitProcess(100);
 }
