@@ -8,6 +8,7 @@
  *                                a GUI program has none), with our standard handles; print APP's exit code
  *   gui console-windows          print "console windows=N" (WineConsoleClass or ConsoleWindowClass
  *                                windows on the desktop) and "attached=0|1" (whether we have one)
+ *   gui exit CODE                print "gui exits CODE" and exit with CODE (decimal, or 0x-prefixed hex)
  *
  * Being a GUI program, it gets no console from Windows, and it writes to the standard
  * handles it is given (pipes from the test).
@@ -111,6 +112,15 @@ void WINAPI gui_main(void) {
         for (int i = 3; i < argc; i++) end += wsprintfW(end, L" %s", argv[i]);  /* plain words */
         print_exit_code(start(argv[2], command).hProcess);
         ExitProcess(0);
+    }
+    if (argc > 2 && same(argv[1], L"exit")) {
+        DWORD code = 0, base = 10;
+        const WCHAR *digit = argv[2];
+        if (digit[0] == '0' && (digit[1] | 32) == 'x') base = 16, digit += 2;
+        for (; *digit; digit++) code = code * base + (*digit <= '9' ? *digit - '0' : (*digit | 32) - 'a' + 10);
+        wsprintfW(line, L"gui exits %s\n", argv[2]);
+        print(line);
+        ExitProcess(code);
     }
     if (argc > 1 && same(argv[1], L"console-windows")) {
         EnumWindows(count_consoles, 0);
