@@ -20,6 +20,11 @@ from tests.wine.launcher.conftest import Programs, run_exact
 pytestmark = pytest.mark.wine
 
 
+# Process names carry this session's PID: these tests find processes by name in /proc, which
+# another test session on the same machine would share.
+SESSION = os.getpid()
+
+
 def _windows_processes_named(name: str) -> list[int]:
     """Unix PIDs of Wine processes whose command line mentions ``name``."""
     found = []
@@ -112,65 +117,68 @@ def _pids(pid_file: Path) -> list[int]:
 def test_killing_the_launcher_kills_the_tool_and_its_children(
     wine: Wine, env: Env, programs: Programs, tmp_path: Path, wait_until: Callable[..., bool]
 ) -> None:
-    tool = env.add_file("spawner", "1.0", programs.probe, "spawner-tool.exe")
+    name = f"spawner-tool-{SESSION}.exe"
+    tool = env.add_file("spawner", "1.0", programs.probe, name)
     env.link("spawner", tool)
     pid_file = tmp_path / "pids.txt"
     launcher_process = wine.start(env.launcher("spawner"), "spawn", windows_path(pid_file))
     try:
         assert wait_until(lambda: len(_pids(pid_file)) == 2)
-        assert wait_until(lambda: len(_windows_processes_named("spawner-tool.exe")) == 2)
+        assert wait_until(lambda: len(_windows_processes_named(name)) == 2)
         os.kill(launcher_process.pid, signal.SIGKILL)
         launcher_process.wait(timeout=30)
-        assert wait_until(lambda: not _windows_processes_named("spawner-tool.exe")), (
-            "tool or its child survived"
-        )
+        assert wait_until(lambda: not _windows_processes_named(name)), "tool or its child survived"
     finally:
-        _kill_all("spawner-tool.exe")
+        _kill_all(name)
 
 
 def test_control_without_launcher_the_grandchild_survives(
     wine: Wine, tmp_path: Path, programs: Programs, wait_until: Callable[..., bool]
 ) -> None:
     """The previous test could not pass by accident: killing a tool alone leaves its child running."""
-    tool = tmp_path / "orphaner-tool.exe"
+    name = f"orphaner-tool-{SESSION}.exe"
+    tool = tmp_path / name
     tool.write_bytes(programs.probe.read_bytes())
     pid_file = tmp_path / "pids.txt"
     process = wine.start(tool, "spawn", windows_path(pid_file))
     try:
-        assert wait_until(lambda: len(_windows_processes_named("orphaner-tool.exe")) == 2)
+        assert wait_until(lambda: len(_windows_processes_named(name)) == 2)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         time.sleep(2)
-        assert len(_windows_processes_named("orphaner-tool.exe")) == 1
+        left = _windows_processes_named(name)
+        assert len(left) == 1, left
     finally:
-        _kill_all("orphaner-tool.exe")
+        _kill_all(name)
 
 
 def test_a_child_that_breaks_away_outlives_the_killed_launcher(
     wine: Wine, env: Env, programs: Programs, tmp_path: Path, wait_until: Callable[..., bool]
 ) -> None:
     """The job allows breakaway: a child started with CREATE_BREAKAWAY_FROM_JOB is the tool's choice."""
-    tool = env.add_file("away", "1.0", programs.probe, "away-tool.exe")
+    name = f"away-tool-{SESSION}.exe"
+    tool = env.add_file("away", "1.0", programs.probe, name)
     env.link("away", tool)
     pid_file = tmp_path / "pids.txt"
     launcher_process = wine.start(env.launcher("away"), "spawn-away", windows_path(pid_file))
     try:
         assert wait_until(lambda: len(_pids(pid_file)) == 2), "no child: breakaway refused (probe exit 101)"
-        assert wait_until(lambda: len(_windows_processes_named("away-tool.exe")) == 2)
+        assert wait_until(lambda: len(_windows_processes_named(name)) == 2)
         os.kill(launcher_process.pid, signal.SIGKILL)
         launcher_process.wait(timeout=30)
-        assert wait_until(lambda: len(_windows_processes_named("away-tool.exe")) == 1), "the tool survived"
+        assert wait_until(lambda: len(_windows_processes_named(name)) == 1), "the tool survived"
         time.sleep(2)
-        assert len(_windows_processes_named("away-tool.exe")) == 1, "the child that broke away was killed"
+        assert len(_windows_processes_named(name)) == 1, "the child that broke away was killed"
     finally:
-        _kill_all("away-tool.exe")
+        _kill_all(name)
 
 
 def test_daemons_outlive_a_tool_that_has_ended(
     wine: Wine, env: Env, programs: Programs, tmp_path: Path, wait_until: Callable[..., bool]
 ) -> None:
     """Once the tool has ended, the launcher clears kill-on-close before it exits: its children live on."""
-    tool = env.add_file("daemon", "1.0", programs.probe, "daemon-tool.exe")
+    name = f"daemon-tool-{SESSION}.exe"
+    tool = env.add_file("daemon", "1.0", programs.probe, name)
     env.link("daemon", tool)
     pid_file = tmp_path / "pids.txt"
     # Not through pipes: the daemon inherits them and would hold them open for its 60 s.
@@ -180,9 +188,9 @@ def test_daemons_outlive_a_tool_that_has_ended(
         assert launcher_process.wait(timeout=60) == 0
         assert len(_pids(pid_file)) == 2  # what the tool wrote: it ran, and started the daemon
         time.sleep(2)
-        assert len(_windows_processes_named("daemon-tool.exe")) == 1, "the daemon died with the launcher"
+        assert len(_windows_processes_named(name)) == 1, "the daemon died with the launcher"
     finally:
-        _kill_all("daemon-tool.exe")
+        _kill_all(name)
 
 
 def test_pipes_are_let_go(wine: Wine, env: Env, programs: Programs) -> None:
