@@ -58,6 +58,15 @@ def test_stub_is_recognised_as_standard_launcher(arch: Arch, gui: bool) -> None:
     assert (info.kind, info.arch, info.gui, info.standard) == (FileKind.SHIMGEN_LAUNCHER, arch, gui, True)
 
 
+def test_readme_gives_the_stub_sizes() -> None:
+    """README's sizes table ("The launcher stubs") is what ships."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for variant, gui in (("console", False), ("GUI", True)):
+        row = next(line for line in lines if line.startswith(f"| {variant} | "))
+        sizes = [int(cell.strip().replace(",", "")) for cell in row.strip("|").split("|")[1:]]
+        assert sizes == [len(stub_bytes(arch, gui)) for arch in (Arch.X86, Arch.X64, Arch.ARM64)], row
+
+
 def test_sha256sums_match_shipped_stubs() -> None:
     sums = dict(
         reversed(line.split("  "))

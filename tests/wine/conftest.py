@@ -2,8 +2,8 @@
 
 Everything slow is made once and cached under ~/.cache/shimgen-tests (or
 $SHIMGEN_TEST_CACHE): the Wine prefix (about 10 s to create), the downloads.
-Wine is required, never skipped: ``./dev test`` installs it, and CI must run
-these tests.
+Wine (with wine32 for 32-bit programs) and Xvfb are required, never skipped:
+``./dev test`` installs them, and CI must run these tests.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pytest
 
 from shimgen import LinkRecord, write_launcher
 from shimgen.fsutil import atomic_write
+from tests.wine.xvfb import virtual_display
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -38,7 +39,24 @@ from build import compile_windows  # noqa: E402
 # Wine 8 fails about one process start in 3,000 (CreateProcessW: ERROR_INTERNAL_ERROR), launcher or
 # not; measured here with a plain program. With address-space randomisation off (inherited by every
 # process Wine starts) 5,000 starts in a row succeeded, so the harness runs Wine that way.
-WINE = ["setarch", "-R", "wine"] if shutil.which("setarch") else ["wine"]
+SETARCH = ["setarch", "-R"] if shutil.which("setarch") else []
+
+# Once wine32 is installed, Debian's `wine` runs every program with the 32-bit loader, which hands a
+# 64-bit program over to the 64-bit one; for a path past MAX_PATH that hand-over fails ("ShellExecuteEx
+# failed: File not found"), either way round. So each program gets the loader of its own bitness.
+_LOADERS = {32: "/usr/lib/wine/wine", 64: "/usr/lib/wine/wine64"}
+
+
+def wine_command(program: Path | str, *args: str) -> list[str]:
+    """The command that runs a Windows program (a path to a PE file, or a name like ``cmd``) under Wine."""
+    bits = 64
+    path = Path(program)
+    if path.is_file():
+        header = path.read_bytes()[:1024]
+        pe_offset = int.from_bytes(header[0x3C:0x40], "little")
+        bits = 32 if header[pe_offset + 4 : pe_offset + 6] == b"\x4c\x01" else 64
+    loader = _LOADERS[bits] if Path(_LOADERS[bits]).exists() else "wine"
+    return [*SETARCH, loader, str(program), *args]
 
 
 def windows_path(path: Path) -> str:
@@ -69,7 +87,7 @@ class Wine:
         """Run a Windows program; stdin is /dev/null unless given (Windows CPython needs a real one)."""
         kwargs.setdefault("stdin", subprocess.DEVNULL)
         return subprocess.run(
-            [*WINE, str(program), *args],
+            wine_command(program, *args),
             env={**self.env, **(extra_env or {})},
             capture_output=True,
             timeout=timeout,
@@ -85,7 +103,7 @@ class Wine:
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
         return subprocess.Popen(
-            [*WINE, str(program), *args],
+            wine_command(program, *args),
             env={**self.env, **(extra_env or {})},
             encoding="utf-8",
             errors="replace",
@@ -97,15 +115,17 @@ class Wine:
 def wine() -> Iterator[Wine]:
     if shutil.which("wine") is None:
         pytest.fail("wine is not installed: run ./dev test, which installs Debian's wine", pytrace=False)
-    wine = make_wine()
-    yield wine
-    wine.stop()
+    with virtual_display() as display:
+        wine = make_wine(display=display)
+        yield wine
+        wine.stop()
 
 
-def make_wine(linger: int | None = None) -> Wine:
+def make_wine(linger: int | None = None, display: str = "") -> Wine:
     """The cached Wine prefix (made on first use, about 10 s) and its wineserver, started.
 
     The wineserver stays up until ``Wine.stop()``, or ``linger`` seconds after its last program.
+    Programs get ``display`` as their X display (none by default: no window can be shown).
     """
     prefix = CACHE / "wineprefix"
     env = {
@@ -115,12 +135,18 @@ def make_wine(linger: int | None = None) -> Wine:
         "WINEARCH": "win64",
         # No Mono/Gecko prompts; our test-only ProcessPrng DLL wins over Wine's own.
         "WINEDLLOVERRIDES": "mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n,b",
-        "DISPLAY": "",
+        "DISPLAY": display,
     }
     env.pop("SHIMGEN_DEBUG", None)
     if not (prefix / "system.reg").exists():
         prefix.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineboot", "--init"], env=env, check=True, timeout=300, capture_output=True)
+        subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
+    if Path(_LOADERS[32]).exists() and not (prefix / "drive_c/windows/syswow64/kernel32.dll").exists():
+        # A prefix made before wine32 was installed has no 32-bit half, and wineboot skips a prefix
+        # it thinks is current: forget the stamp, then update (about 25 s, once).
+        (prefix / ".update-timestamp").unlink(missing_ok=True)
+        subprocess.run(["wineboot", "--update"], env=env, check=True, timeout=300, capture_output=True)
         subprocess.run(["wineserver", "--wait"], env=env, check=False, timeout=300)
     # One wineserver for the whole session. By default it exits 3 s after its last program, and a
     # program starting at that moment fails with "recvmsg: Connection reset by peer".
@@ -135,7 +161,7 @@ def make_wine(linger: int | None = None) -> Wine:
     # Wine's background services (services.exe, winedevice.exe, ...) start with the first program and
     # inherit its stdout and stderr. Start them here with none, or the first test's output pipe stays
     # open until the wineserver exits and reading it takes a minute.
-    subprocess.run([*WINE, "cmd", "/c", "exit"], env=env, check=True, timeout=300, **_NO_STDIO)
+    subprocess.run(wine_command("cmd", "/c", "exit"), env=env, check=True, timeout=300, **_NO_STDIO)
     return Wine(prefix, env)
 
 
@@ -147,23 +173,31 @@ def compile_program(
     libraries: list[str],
     entry: str,
     folder: Path = PROGRAMS,
+    arch: str = "x64",
+    subsystem: str = "console",
+    includes: tuple[Path, ...] = (),
 ) -> Path:
-    """Compile a Windows x64 program from ``folder`` once per source version (cached by content hash).
+    """Compile a Windows program from ``folder`` once per version of its sources (cached by content hash).
 
-    The key covers the build script too: its flags change what the same source compiles to.
+    ``includes`` are further files the source includes (their content is part of the cache key), and
+    so is the build script: its flags change what the same source compiles to.
     """
-    text = (folder / source).read_bytes() + (ROOT / "launcher_stubs" / "build.py").read_bytes()
-    cached = CACHE / "programs" / hashlib.sha256(text + name.encode()).hexdigest()[:16]
+    build = (ROOT / "launcher_stubs" / "build.py").read_bytes()
+    text = b"".join(path.read_bytes() for path in (folder / source, *includes)) + build
+    key = text + repr((name, arch, subsystem, shared, libraries, entry)).encode()
+    cached = CACHE / "programs" / hashlib.sha256(key).hexdigest()[:16]
     output = cached / name
     if not output.exists():
         cached.mkdir(parents=True, exist_ok=True)
         compile_windows(
             [folder / source],
             cached / f".{name}.tmp",
-            "x64",
+            arch,
             entry=entry,
+            subsystem=subsystem,
             libraries=libraries,
             shared=shared,
+            extra=[f"-I{include.parent}" for include in includes],
         )
         os.replace(cached / f".{name}.tmp", output)
     return output
@@ -286,7 +320,7 @@ class WindowsShimgen:
 
     def start_code(self, code: str, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [*WINE, str(self.python / "python.exe"), windows_path(self.script(code)), *args],
+            wine_command(self.python / "python.exe", windows_path(self.script(code)), *args),
             env={**self.wine.env, "PYTHONUTF8": "1"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -389,6 +423,7 @@ class Env:
     """A Windows-layout environment prefix on disk, with shimgen's store and links."""
 
     prefix: Path
+    arch: str = "x64"  # of the launchers it gets
 
     @property
     def scripts(self) -> Path:
@@ -420,7 +455,7 @@ class Env:
     def launcher(self, command: str, *, gui: bool = False) -> Path:
         self.scripts.mkdir(parents=True, exist_ok=True)
         path = self.scripts / f"{command}.exe"
-        write_launcher(path, "x64", gui)
+        write_launcher(path, self.arch, gui)
         return path
 
 

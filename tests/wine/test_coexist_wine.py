@@ -27,6 +27,7 @@ from tests.wine.conftest import (
     compile_program,
     uv_exe,
     windows_path,
+    wine_command,
 )
 
 pytestmark = pytest.mark.wine
@@ -335,7 +336,7 @@ def test_uv_killed_halfway_then_sync(world: World) -> None:
     wheel = world.wheel("2.0", padding=400)
     site = world.prefix / "Lib" / "site-packages"
     process = subprocess.Popen(
-        ["setarch", "-R", "wine", str(uv_exe(UV_VERSION)), *world.uv_args("install", windows_path(wheel))],
+        wine_command(uv_exe(UV_VERSION), *world.uv_args("install", windows_path(wheel))),
         env={**world.wine.env, **world.env},
         cwd=world.root,
         stdin=subprocess.DEVNULL,
