@@ -56,7 +56,6 @@ tool-gui = "tool.gui:main"
         ("[console_scripts]\nx = not a module\n", "is not 'module:function'"),
         ("[console_scripts]\nx = mod\n", "is not 'module:function'"),
         ("[console_scripts]\nx = 1mod:f\n", "is not 'module:function'"),
-        ("[console_scripts]\ncon = m:f\n", "Windows device name"),
         ("[console_scripts]\n../x = m:f\n", "path separator"),
         ("[console_scripts]\nx = m:f\n[gui_scripts]\nX = m:g\n", "given twice"),
         ("[console_scripts]\nx = m:f\nx = m:g\n", "cannot parse"),

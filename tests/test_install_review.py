@@ -407,3 +407,21 @@ def test_a_prefix_that_is_no_python_environment_is_refused(tmp_path: Path) -> No
     code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
     assert code == 1 and "not a Python environment: bin/python is missing" in err, err
     assert list(prefix.iterdir()) == [prefix / "bin"]  # nothing written
+
+
+def test_names_only_windows_refuses_are_refused_only_for_windows(tmp_path: Path, venv: Path) -> None:
+    """pip installs a distribution named 'con' with a command 'tool.' into a POSIX venv; they were
+    refused there as Windows device names. For a Windows layout the refusal says why."""
+    entry_points = "[console_scripts]\ntool. = con:main\n"
+    wheel = build_wheel(tmp_path, "con", "1.0", {"con/__init__.py": b"def main(): print('con')\n"},
+                        entry_points=entry_points)  # fmt: skip
+    code, out, err = run("install", "--prefix", venv, wheel)
+    assert code == 0 and "commands: tool." in out, err
+    assert subprocess.run([venv / "bin" / "tool."], capture_output=True, text=True).stdout == "con\n"
+    windows = tmp_path / "win env"
+    windows.mkdir()
+    code, _, err = run("install", "--prefix", windows, "--platform", "win_amd64", wheel)
+    assert code == 1 and "a Windows environment cannot hold it" in err, err
+    assert "'con' is a Windows device name" in err or "'tool.' ends in a dot" in err
+    code, _, err = run("generate", "con", "--arch", "x64", "--out", tmp_path / "x.exe")
+    assert code == 1 and "Windows device name" in err

@@ -47,10 +47,11 @@ class Command:
     interpreter: str | None = None
 
     def __post_init__(self) -> None:
-        check_command_name(self.name)
-        check_relative_path(self.file)
+        # The rules of every OS here; a Windows layout adds its own when publishing.
+        check_command_name(self.name, windows=False)
+        check_relative_path(self.file, windows=False)
         if self.interpreter is not None:
-            check_relative_path(self.interpreter)
+            check_relative_path(self.interpreter, windows=False)
 
     def link_record(self, entry_path: str) -> LinkRecord:
         """The link record that makes this command run from the entry at ``entry_path`` (prefix-relative)."""
@@ -147,7 +148,7 @@ class Manifest:
                 check_version(body["version"]),
                 tuple(
                     FileRecord(
-                        check_relative_path(f["path"]),
+                        check_relative_path(f["path"], windows=False),
                         int(f["size"]),
                         str(f["sha256"]),
                         bool(f["executable"]),
@@ -181,7 +182,7 @@ def check_contents(files: Sequence[EntryFile], commands: Sequence[Command]) -> N
         raise ShimgenError("nothing to publish: an entry needs at least one command")
     seen: dict[str, str] = {}
     for file in files:
-        check_relative_path(file.path)
+        check_relative_path(file.path, windows=False)
         if PurePosixPath(file.path).name == MANIFEST_NAME:
             raise PathRefused(f"refused path {file.path!r}: the name is reserved for shimgen's manifest")
         key = file.path.lower()  # Windows folders are case-insensitive

@@ -43,7 +43,7 @@ class EntryPoint:
     def parse(cls, name: str, value: str, *, gui: bool = False, source: str = "") -> EntryPoint:
         where = f" in {source}" if source else ""
         try:
-            check_command_name(name.strip())
+            check_command_name(name.strip(), windows=False)
         except PathRefused as error:
             raise PathRefused(f"{error.message}{where}", hint="entry point names become file names") from None
         match = _VALUE.match(value)

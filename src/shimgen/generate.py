@@ -16,6 +16,7 @@ from pathlib import Path
 from shimgen.entrypoints import EntryPoint, check_unique
 from shimgen.errors import ShimgenError
 from shimgen.launcher import write_launcher
+from shimgen.linkrecord import check_command_name
 from shimgen.pe import Arch
 
 
@@ -44,6 +45,8 @@ def generate_launchers(
     unknown = gui_names - {p.name for p in points}
     if unknown:
         raise ShimgenError(f"gui names no entry point: {', '.join(sorted(unknown))}")
+    for point in points:
+        check_command_name(point.name)  # a launcher's name: Windows' rules
     folder = Path(out_dir)
     if not folder.is_dir():
         raise ShimgenError("output folder does not exist", path=folder, hint="create it first")

@@ -127,7 +127,11 @@ class Installation:
         cmake's and ninja's programs do, is a script too: a launcher, not the
         program, is what must sit there.
         """
-        check_relative_path(path)
+        try:
+            check_relative_path(path, windows=self.scheme.windows)
+        except PathRefused as error:
+            where = " (a Windows environment cannot hold it)" if self.scheme.windows else ""
+            raise PathRefused(error.message + where, hint=error.hint) from None
         if scheme_key == "scripts":
             return None
         destination = self.scheme.folder(scheme_key, self.dist).joinpath(*PurePosixPath(path).parts)

@@ -99,21 +99,25 @@ def format_record(kind: str, fields: dict[str, str | None]) -> bytes:
     return data
 
 
-def check_relative_path(path: str) -> str:
+def check_relative_path(path: str, *, windows: bool = True) -> str:
     """Return ``path`` if it is a plain relative path shimgen may write; raise PathRefused.
 
     Stricter than the launcher on purpose: besides staying inside the prefix, the
     path must mean the same thing on every Windows version (no device names, no
-    names Windows would silently trim, no characters it reserves).
+    names Windows would silently trim, no characters it reserves). ``windows=False``
+    leaves out the Windows-only rules (device names, a trailing dot or space,
+    ``<>"|?*``), for what only a POSIX layout holds: pip installs a distribution
+    named ``con`` there, and so may shimgen. ``:`` is refused everywhere: the
+    launcher reads it as a drive or a stream.
     """
-    return _checked_relative_path(path)
+    return _checked_relative_path(path, windows)
 
 
-# A pure function of its argument, and the same few thousand paths (entry files, link targets)
+# A pure function of its arguments, and the same few thousand paths (entry files, link targets)
 # are checked many times while one wheel with many commands is installed: remember the
 # accepted ones. A refused path raises every time (exceptions are never cached).
 @functools.lru_cache(maxsize=16384)
-def _checked_relative_path(path: str) -> str:
+def _checked_relative_path(path: str, windows: bool) -> str:
     def refuse(why: str) -> PathRefused:
         return PathRefused(
             f"refused path {path!r}: {why}", hint="paths in link records are relative to the prefix"
@@ -128,8 +132,14 @@ def _checked_relative_path(path: str) -> str:
             raise refuse("empty, '.' or '..' component")
         if len(part) > MAX_NAME_LENGTH:
             raise refuse(f"a component is {len(part)} characters long (at most {MAX_NAME_LENGTH})")
-        if _FORBIDDEN_CHARACTERS.search(part):
+        if _CONTROL_CHARACTER.search(part):
+            raise refuse(f"control character in {part!r}")
+        if ":" in part:  # a drive or a stream to the launcher, whatever the layout
             raise refuse(f"reserved character in {part!r}")
+        if not windows:
+            continue
+        if _FORBIDDEN_CHARACTERS.search(part):
+            raise refuse(f"reserved character in {part!r} (Windows)")
         if part[-1] in ". ":
             raise refuse(f"{part!r} ends in a dot or space, which Windows drops")
         if _DEVICE_NAME.match(part):
@@ -148,9 +158,9 @@ class LinkRecord:
     script: str | None = None
 
     def __post_init__(self) -> None:
-        check_relative_path(self.target)
+        check_relative_path(self.target, windows=False)
         if self.script is not None:
-            check_relative_path(self.script)
+            check_relative_path(self.script, windows=False)
 
     def to_bytes(self) -> bytes:
         return format_record(LINK_KIND, {"target": self.target, "script": self.script})
@@ -174,7 +184,7 @@ class LinkRecord:
 
 def resolve_in_prefix(prefix: Path, relative: str) -> Path:
     """``prefix`` joined with a checked relative path."""
-    return Path(prefix, *PurePosixPath(check_relative_path(relative)).parts)
+    return Path(prefix, *PurePosixPath(check_relative_path(relative, windows=False)).parts)
 
 
 @dataclass(frozen=True)
@@ -206,15 +216,18 @@ class LauncherConfig:
         return cls(fields.get("command"), fields.get("prefix"))
 
 
-def check_command_name(name: str) -> str:
-    """Return ``name`` if it can be a command (a launcher file name); raise PathRefused."""
+def check_command_name(name: str, *, windows: bool = True) -> str:
+    """Return ``name`` if it can be a command (a launcher file name); raise PathRefused.
+
+    ``windows=False``: for a POSIX layout, without the Windows-only rules (see check_relative_path).
+    """
     if "/" in name:
         raise PathRefused(f"invalid command name {name!r}: contains a path separator")
     if name.startswith("."):
         # Hidden on POSIX, and shimgen's own temporary names start with a dot.
         raise PathRefused(f"invalid command name {name!r}: starts with a dot")
     try:
-        check_relative_path(name)
+        check_relative_path(name, windows=windows)
     except PathRefused as error:
         raise PathRefused(f"invalid command name {name!r}: {error.message.split(': ', 1)[1]}") from None
     return name

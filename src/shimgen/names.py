@@ -48,7 +48,7 @@ def check_version(version: str) -> str:
 
 def _check_folder_name(name: str, what: str) -> None:
     try:
-        check_relative_path(name)
+        check_relative_path(name, windows=False)  # the Windows rules: at publish, for Windows layouts
     except PathRefused as error:
         raise PathRefused(f"invalid {what}: {error.message.split(': ', 1)[1]}") from None
 

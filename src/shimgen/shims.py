@@ -245,7 +245,9 @@ class PosixShims:
 
     def expected_target(self, record: LinkRecord) -> str:
         """The symlink's text: the record's path (checked, prefix-relative) seen from ``bin``."""
-        return os.path.join(os.pardir, *check_relative_path(record.script or record.target).split("/"))
+        return os.path.join(
+            os.pardir, *check_relative_path(record.script or record.target, windows=False).split("/")
+        )
 
     def state(self, command: str, record: LinkRecord | None, gui: bool) -> ShimState:
         path = self.path(command)

@@ -48,8 +48,8 @@ from shimgen.entry import (
     entry_relative_path,
     verify_entry,
 )
-from shimgen.errors import RecordError, ShimgenError
-from shimgen.linkrecord import LinkRecord, check_command_name
+from shimgen.errors import PathRefused, RecordError, ShimgenError
+from shimgen.linkrecord import LinkRecord, check_command_name, check_relative_path
 from shimgen.names import check_version, is_environment_file, normalize_dist
 from shimgen.pe import Arch
 from shimgen.shims import PosixShims, Shims, ShimState, WindowsShims, foreign_shim_error
@@ -554,6 +554,7 @@ class Store:
         check_contents(files, commands)
         layout = self.planned_layout(platform, arch)
         if layout.kind == WINDOWS:
+            _check_windows_names(dist, version, files, commands)
             _check_windows_programs(files, commands, layout)
         self._check_commands_free(dist, commands, layout, take_over)
         return layout
@@ -804,7 +805,7 @@ class Store:
         by_key = {key(name): record for name, record in links.items()}
         shims = self.shims_for(layout)
         for command in commands:
-            check_command_name(command.name)
+            check_command_name(command.name, windows=layout.kind == WINDOWS)
             if is_environment_file(shims.path(command.name).name):
                 raise ShimgenError(
                     f"command {command.name!r} would replace {shims.path(command.name).name}, "
@@ -868,6 +869,23 @@ def shims_for(prefix: Path, layout: Layout) -> Shims:
         assert layout.arch is not None
         return WindowsShims(prefix, layout.arch)
     return PosixShims(prefix)
+
+
+def _check_windows_names(
+    dist: str, version: str, files: Sequence[EntryFile], commands: Sequence[Command]
+) -> None:
+    """What a Windows environment cannot hold though POSIX can (device names, trailing dots, ``:``)."""
+    try:
+        check_relative_path(f"{dist}/{version}", windows=True)
+        for file in files:
+            check_relative_path(file.path, windows=True)
+        for command in commands:
+            check_command_name(command.name, windows=True)
+    except PathRefused as error:
+        raise PathRefused(
+            f"{error.message} (a Windows environment cannot hold it)",
+            hint="a POSIX environment can; for Windows, the distribution must use other names",
+        ) from None
 
 
 def _check_windows_programs(files: Sequence[EntryFile], commands: Sequence[Command], layout: Layout) -> None:
