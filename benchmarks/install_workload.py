@@ -149,6 +149,9 @@ def measure(entry_points: int, rounds: int, windows: bool) -> dict[str, list[flo
                 prefix.mkdir()
                 if windows:
                     (prefix / "Scripts").mkdir()
+                else:  # a POSIX environment has its Python (shimgen refuses entry points without one)
+                    (prefix / "bin").mkdir()
+                    (prefix / "bin" / "python").symlink_to(sys.executable)
                 settle()
                 started = time.perf_counter()
                 tool(wheel, prefix, windows)

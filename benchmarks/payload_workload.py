@@ -51,7 +51,8 @@ def measure(size: int, rounds: int) -> dict[str, list[float]]:
         wheel = make_wheel(root, size)
         for round_number in range(rounds):
             prefix = root / f"{round_number}-shimgen"
-            prefix.mkdir()
+            (prefix / "bin").mkdir(parents=True)
+            (prefix / "bin" / "python").symlink_to(sys.executable)  # an environment has its Python
             settle()
             started = time.perf_counter()
             install_wheel(Store(prefix), wheel)

@@ -44,7 +44,7 @@ def test_inspect_other_files(tmp_path: Path) -> None:
 
 def test_errors_and_usage(tmp_path: Path) -> None:
     code, _, stderr = run("generate", "x", "--arch", "x64", "--out", str(tmp_path / "missing" / "x.exe"))
-    assert code == 1 and "output folder does not exist" in stderr and "hint:" in stderr
+    assert code == 1 and "--out's folder does not exist" in stderr and "hint:" in stderr
     code, _, stderr = run("generate", "../x", "--arch", "x64", "--out", str(tmp_path / "x.exe"))
     assert code == 1 and "invalid command name" in stderr
     code, _, _ = run("generate", "x", "--arch", "mips", "--out", str(tmp_path / "x.exe"))

@@ -204,3 +204,36 @@ def test_many_writers_at_once_leave_a_consistent_store(box: Sandbox) -> None:
     assert all(code == 0 for code, _ in results), results
     assert box.runs("a") == box.runs("b") and box.runs("a") in programs
     assert run("doctor", "--prefix", str(box.prefix))[0] == 0
+
+
+def test_reading_commands_on_an_untouched_environment_agree(tmp_path: Path) -> None:
+    """list and doctor exited 0 there, gc exited 1: one rule, nothing of shimgen's is nothing to do."""
+    prefix = tmp_path / "plain venv"
+    prefix.mkdir()
+    assert run("list", "--prefix", str(prefix)) == (0, f"not a shimgen environment: {prefix}\n", "")
+    assert run("gc", "--prefix", str(prefix)) == (
+        0,
+        f"nothing to collect: not a shimgen environment: {prefix}\n",
+        "",
+    )
+    assert run("doctor", "--prefix", str(prefix))[0] == 0
+    assert list(prefix.iterdir()) == []
+
+
+def test_lock_timeout_zero_fails_without_saying_it_waits(box: Sandbox) -> None:
+    """It printed "waiting for another shimgen" and then failed at once."""
+    link(box, "1.0")
+    holder = _hold_lock(box.prefix, 30)
+    try:
+        code, _, err = run("remove", "--prefix", str(box.prefix), "--lock-timeout", "0", "tool")
+        assert code == 1 and "another shimgen is changing this environment" in err and "waiting" not in err
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_invalid_link_record_says_why(box: Sandbox) -> None:
+    link(box, "1.0")
+    (box.prefix / ".shimgen" / "links" / "tool").write_bytes(b"shimgen-link 1\ntarget=../outside.exe\n")
+    code, out, _ = run("doctor", "--prefix", str(box.prefix))
+    assert code == 3 and "link record of tool (tool) is invalid (refused path '../outside.exe'" in out, out

@@ -78,3 +78,23 @@ def test_cli_generate_usage_errors(tmp_path: Path) -> None:
     empty.write_text("[other]\nx = m:f\n")
     code, out, _ = run("generate", "--from", str(empty), "--arch", "x64", "--out", str(tmp_path))
     assert code == 0 and "nothing written" in out
+
+
+def test_out_of_the_wrong_kind_says_so(tmp_path: Path) -> None:
+    """A folder where a file is wanted failed with a rename error and a hint about permissions; a
+    file where a folder is wanted said the output folder does not exist."""
+    from click.testing import CliRunner
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = CliRunner().invoke(main, ["generate", "tool", "--arch", "x64", "--out", str(folder)])
+    assert result.exit_code == 1 and "--out is a folder, and the launcher is a file" in result.stderr
+    assert f"--out {folder / 'tool'}.exe" in result.stderr and list(folder.iterdir()) == []
+    source = tmp_path / "entry_points.txt"
+    source.write_text("[console_scripts]\ntool = m:f\n")
+    afile = tmp_path / "a file"
+    afile.write_text("x")
+    result = CliRunner().invoke(
+        main, ["generate", "--from", str(source), "--arch", "x64", "--out", str(afile)]
+    )
+    assert result.exit_code == 1 and "--out is a file, and with --from it is the folder" in result.stderr

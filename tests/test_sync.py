@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -184,3 +185,30 @@ def test_posix_doctor_names_a_missing_interpreter(env: Path) -> None:
     assert (
         len(findings) == 1 and "Python commands of 1 distribution(s) cannot run (tool)" in findings[0].message
     )
+
+
+def test_a_config_that_contradicts_the_environment_is_repaired_by_what_it_shows(env: Path) -> None:
+    """A POSIX environment whose config.json says windows: doctor --fix wrote Scripts\\*.exe beside the
+    stale bin/ symlinks and reported 0 remaining."""
+    if (env / "Scripts").is_dir():
+        return  # the other way round is the same code; this is the reported case
+    config = env / ".shimgen" / "config.json"
+    config.write_text('{"format": 1, "layout": "windows", "arch": "x64"}\n')
+    assert problems(env) == ["config"]
+    code, out, _ = run("doctor", "--fix", "--prefix", env)
+    assert code == 0 and "config.json says windows, but the shims and the interpreter show a posix" in out, (
+        out
+    )
+    assert '"layout": "posix"' in config.read_text() and not (env / "Scripts").exists()
+    assert problems(env) == [] and shims(env) == ["tool", "tool-native"]
+
+
+def test_a_tampered_entry_of_an_installed_dist_says_reinstall_not_rollback(env: Path) -> None:
+    """doctor suggested 'shimgen rollback', which refuses a wheel-installed distribution."""
+    state = json.loads((env / ".shimgen" / "dists" / "tool.json").read_text())
+    entry = env / ".shimgen" / "store" / "tool" / state["generations"][0]
+    script = next(p for p in entry.iterdir() if p.name.startswith("tool") and "native" not in p.name)
+    data = script.read_bytes()
+    script.write_bytes(data[:-1] + (b"!" if data[-1:] != b"!" else b"?"))  # same size: only a hash tells
+    (finding,) = [f for f in doctor(Store(env)) if f.kind == "damaged-entry"]
+    assert "install the same wheel again" in finding.hint and "rollback" not in finding.hint

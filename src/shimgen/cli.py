@@ -131,6 +131,12 @@ def generate(
             raise click.UsageError("--gui applies to NAME; with --from, gui_scripts get the GUI launcher")
         if not source.is_file():
             raise ShimgenError("no such file", path=source)
+        if out.exists() and not out.is_dir():
+            raise ShimgenError(
+                "--out is a file, and with --from it is the folder to write NAME.exe into",
+                path=out,
+                hint="give a folder (it must exist)",
+            )
         written = generate_launchers(load_entry_points(source), out, arch=arch, prefix=prefix)
         if not written:
             click.echo(f"{source} has no console or GUI scripts: nothing written")
@@ -138,8 +144,14 @@ def generate(
             click.echo(f"wrote {path} ({arch})")
         return
     assert name is not None
+    if out.is_dir():
+        raise ShimgenError(
+            "--out is a folder, and the launcher is a file",
+            path=out,
+            hint=f"give its file name: --out {out / name}.exe",
+        )
     if not out.parent.is_dir():
-        raise ShimgenError("output folder does not exist", path=out.parent, hint="create it first")
+        raise ShimgenError("--out's folder does not exist", path=out.parent, hint="create it first")
     data = write_launcher(out, arch, gui, command=name, prefix=prefix)
     layout = "standard layout, plain stub" if identify(data).standard else "config section"
     click.echo(f"wrote {out} ({len(data)} bytes, {arch} {'gui' if gui else 'console'}, {layout})")
@@ -405,8 +417,9 @@ def gc(store: Store, keep: int, as_json: bool) -> None:
     """
     import json
 
-    if not store.initialized:
-        raise ShimgenError("not a shimgen environment (no .shimgen/config.json)", path=store.prefix)
+    if not store.initialized:  # as list and doctor: nothing of shimgen's here is nothing to do
+        click.echo(f"nothing to collect: not a shimgen environment: {store.prefix}")
+        return
     report = store.gc(keep)
     if as_json:
         body = {

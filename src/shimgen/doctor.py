@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections.abc import Callable
 
 from shimgen import fsutil
@@ -68,6 +69,9 @@ def _diagnose(store: Store) -> list[Finding]:
         shims = store.shims()
     except ShimgenError as error:
         return [_config_finding(store, error)]
+    contradicted = _contradicted_config(store)
+    if contradicted is not None:
+        return [*interrupted, contradicted]  # every other check would judge by the wrong layout
     findings: list[Finding] = []
     links = store.read_links()
     desired: dict[str, str] = {}  # command key -> dist that provides it
@@ -123,7 +127,7 @@ def _diagnose(store: Store) -> list[Finding]:
                     current_dir,
                     f"current entry of {dist} is damaged: {'; '.join(problems)}",
                     None,
-                    hint=f"publish {dist} again, or 'shimgen rollback {dist}' to the previous version",
+                    hint=_damaged_entry_hint(state),
                 )
             )
             claim_links(dist)
@@ -152,7 +156,7 @@ def _diagnose(store: Store) -> list[Finding]:
                 what = (
                     "missing"
                     if existing is None
-                    else "invalid"
+                    else f"invalid ({existing.message})"
                     if isinstance(existing, ShimgenError)
                     else "pointing to another entry"
                 )
@@ -213,7 +217,11 @@ def _diagnose(store: Store) -> list[Finding]:
                 )
             )
             continue
-        why = "is invalid" if isinstance(existing, ShimgenError) else "belongs to no installed distribution"
+        why = (
+            f"is invalid ({existing.message})"
+            if isinstance(existing, ShimgenError)
+            else "belongs to no installed distribution"
+        )
         findings.append(
             Finding(
                 "orphan-link",
@@ -238,32 +246,72 @@ def _diagnose(store: Store) -> list[Finding]:
     return findings
 
 
+def _damaged_entry_hint(state: DistState) -> str:
+    """What repairs a damaged current entry: a wheel-installed dist, its wheel (rollback refuses those)."""
+    dist, version = state.dist, state.current.rsplit("-", 1)[0]
+    if state.installed:
+        return (
+            f"install the same wheel again (shimgen install {dist}-{version}-*.whl, or uv pip install "
+            f"--reinstall {dist}=={version}, or pip install --force-reinstall {dist}=={version})"
+        )
+    return f"publish {dist} again ('shimgen link'), or 'shimgen rollback {dist}' to the previous version"
+
+
 def _config_finding(store: Store, error: ShimgenError) -> Finding:
     """A lost config can be rewritten from what the shims folder shows: launchers of one arch, or symlinks."""
     if isinstance(error, NewerFormat):
         return Finding("config", store.config_path, error.message, None, hint=error.hint)
-    layout: Layout | None = None
-    for candidate in (Layout(WINDOWS, arch) for arch in Arch):
-        launchers = shims_for(store.prefix, candidate).present()
-        if launchers and all(identify(p.read_bytes()).arch is candidate.arch for p in launchers.values()):
-            layout = candidate
-            break
-    if layout is None and shims_for(store.prefix, Layout(POSIX)).present():
-        layout = Layout(POSIX)
+    layout = _layout_shown(store)
     if layout is None:
         return Finding(
             "config", store.config_path, error.message, None, hint="set it up again with --platform/--arch"
         )
+    return _rewrite_config(store, layout, error.message)
 
+
+def _contradicted_config(store: Store) -> Finding | None:
+    """config.json names one layout while the shims and the interpreter show the other.
+
+    Trusted blindly, a POSIX environment marked "windows" got Scripts\\*.exe written beside its
+    bin/ symlinks by doctor --fix, which then reported nothing left to do.
+    """
+    shown = _layout_shown(store)
+    recorded = store.layout()
+    if shown is None or shown.kind == recorded.kind:
+        return None
+    message = (
+        f"config.json says {recorded.kind}, but the shims and the interpreter show a {shown.kind} environment"
+    )
+    return _rewrite_config(store, shown, message)
+
+
+def _layout_shown(store: Store) -> Layout | None:
+    """The layout what is on disk shows: shimgen's launchers of one arch, or its symlinks, else the
+    environment's interpreter (Scripts\\python.exe or bin/python)."""
+    for candidate in (Layout(WINDOWS, arch) for arch in Arch):
+        launchers = shims_for(store.prefix, candidate).present()
+        if launchers and all(identify(p.read_bytes()).arch is candidate.arch for p in launchers.values()):
+            return candidate
+    if shims_for(store.prefix, Layout(POSIX)).present():
+        return Layout(POSIX)
+    windows_python = (store.prefix / "Scripts" / "python.exe").is_file()
+    posix_python = os.path.lexists(store.prefix / "bin" / "python")
+    if posix_python and not windows_python:
+        return Layout(POSIX)
+    return None  # a Windows interpreter alone does not tell the launchers' architecture
+
+
+def _rewrite_config(store: Store, layout: Layout, message: str) -> Finding:
     def rewrite() -> None:
         fsutil.atomic_write(store.config_path, layout.to_bytes())
+        store.forget_layout()
 
     described = layout.kind + (f" {layout.arch.value}" if layout.arch else "")
     return Finding(
         "config",
         store.config_path,
-        error.message,
-        f"rewrite it ({described}, as the shims show)",
+        message,
+        f"rewrite it ({described}, as the environment shows)",
         action=rewrite,
     )
 

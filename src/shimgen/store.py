@@ -269,6 +269,11 @@ class Store:
             self._layout = Layout.from_bytes(data, source=self.config_path)
         return self._layout
 
+    def forget_layout(self) -> None:
+        """Read config.json again next time (doctor has just rewritten it)."""
+        self._layout = None
+        self._shims.clear()
+
     def shims(self) -> Shims:
         return self.shims_for(self.layout())
 
@@ -388,7 +393,7 @@ class Store:
         try:
             self._lock.acquire(timeout=min(0.2, self.lock_timeout))
         except filelock.Timeout:
-            if self.on_wait is not None:
+            if self.on_wait is not None and self.lock_timeout > 0.2:  # say so only if it will wait
                 self.on_wait(self.lock_path)
             try:
                 self._lock.acquire(timeout=max(0.0, self.lock_timeout - 0.2))
