@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from shimgen import fsutil
+from shimgen.adopt import adopt
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.entry import verify_entry
 from shimgen.errors import ShimgenError
@@ -48,9 +49,10 @@ def tool_wheel(folder: Path, version: str, windows: bool) -> Path:
 
 
 def _stub(version: str) -> bytes:
-    from shimgen import stub_bytes
+    """A Windows program that is not a shimgen launcher: distlib's stub, with no script appended."""
+    import distlib
 
-    return stub_bytes("x64", False) + f"\nversion={version}".encode()
+    return (Path(distlib.__file__).parent / "t64.exe").read_bytes() + f"\nversion={version}".encode()
 
 
 @dataclass
@@ -67,6 +69,20 @@ class Env:
         wheel = tool_wheel(self.wheels / version, version, self.windows)
         install_wheel(Store(self.prefix), wheel, platform="win_amd64" if self.windows else None)
 
+    def install_foreign(self, version: str) -> None:
+        """As pip leaves it: pypa/installer's own scripts (launchers on Windows) in Scripts (bin)."""
+        from installer import install
+        from installer.destinations import SchemeDictionaryDestination
+        from installer.sources import WheelFile
+
+        scripts = self.prefix / ("Scripts" if self.windows else "bin")
+        scheme = {key: str(self.site) for key in ("purelib", "platlib")}
+        scheme.update(scripts=str(scripts), headers=str(self.prefix / "include"), data=str(self.prefix))
+        python = str(scripts / ("python.exe" if self.windows else "python"))
+        destination = SchemeDictionaryDestination(scheme, python, "win-amd64" if self.windows else "posix")
+        with WheelFile.open(tool_wheel(self.wheels / version, version, self.windows)) as source:
+            install(source, destination, {"INSTALLER": b"pip\n"})
+
     def versions(self) -> list[str]:
         return sorted(p.name[len("tool-") : -len(".dist-info")] for p in self.site.glob("tool-*.dist-info"))
 
@@ -77,8 +93,8 @@ class Env:
     def command_versions(self) -> set[str]:
         """The versions the commands run: of the store entries their shims resolve to."""
         found = set()
-        folder = self.prefix / ("Scripts" if self.windows else "bin")
-        for shim in folder.glob("tool*"):
+        store = Store(self.prefix)
+        for shim in store.shims().present().values() if store.initialized else []:
             program = resolve_launcher(shim).target if self.windows else Path(os.path.realpath(shim))
             script = resolve_launcher(shim).script if self.windows else None
             entry = (script or program).parent if (script or program) else None
@@ -112,6 +128,7 @@ class Scenario:
     before: str | None  # the version installed before the operation (None: not installed)
     done: str | None  # and after it, complete: what re-running it must reach; doctor --fix and sync
     # finish or roll back, so they reach one or the other
+    in_place: bool = False  # set up in each copy (what it installs records absolute paths)
 
 
 SCENARIOS = [
@@ -124,6 +141,14 @@ SCENARIOS = [
         lambda env: uninstall(Store(env.prefix), "tool"),
         "1.0",
         None,
+    ),
+    Scenario(
+        "adopt",
+        lambda env: env.install_foreign("1.0"),
+        lambda env: adopt(Store(env.prefix), platform="win_amd64" if env.windows else None),
+        "1.0",
+        "1.0",
+        in_place=True,
     ),
 ]
 
@@ -151,6 +176,8 @@ def _check_repaired(env: Env, scenario: Scenario, how: str, step: str) -> None:
     assert installed in allowed, f"{where}: {installed} not in {allowed}"
     if installed is None:
         assert env.library_version() is None and env.command_versions() == set(), where
+    elif scenario.name == "adopt" and how == "doctor" and not env.command_versions():
+        pass  # doctor does not adopt: the commands are still the installer's, untouched, and run 1.0
     else:
         assert assert_record_follows_rule(env.site / f"tool-{installed}.dist-info")
         assert env.library_version() == installed and env.command_versions() == {installed}, where
@@ -175,17 +202,18 @@ def test_library_side_crash_at_every_step(
     windows = layout == "windows"
     monkeypatch.setattr(fsutil, "DEFER_FILE_SYNC", not windows and fsutil.DEFER_FILE_SYNC)
     template = _environment(tmp_path / "template", windows)
-    scenario.setup(template)
+    if not scenario.in_place:
+        scenario.setup(template)
     for version in ("1.0", "2.0"):  # the wheels exist before counting: only the operation writes
         tool_wheel(template.wheels / version, version, windows)
-    counting = _copy(template, tmp_path / "count")
+    counting = _copy(template, tmp_path / "count", setup=scenario.setup if scenario.in_place else None)
     with monkeypatch.context() as patch:
         injector = FaultInjector(patch, crash_at=None)
         scenario.operation(counting)
     steps = injector.steps
     assert len(steps) >= 10, steps
     for k in range(1, len(steps) + 1):
-        env = _copy(template, tmp_path / f"crash-{k}")
+        env = _copy(template, tmp_path / f"crash-{k}", setup=scenario.setup if scenario.in_place else None)
         with monkeypatch.context() as patch:
             FaultInjector(patch, crash_at=k)
             with pytest.raises(SimulatedCrash):
@@ -198,9 +226,12 @@ def test_library_side_crash_at_every_step(
     print(f"{scenario.name}/{layout}: {len(steps)} fault points")
 
 
-def _copy(template: Env, root: Path) -> Env:
+def _copy(template: Env, root: Path, setup: Callable[[Env], None] | None = None) -> Env:
     shutil.copytree(template.prefix.parent, root, symlinks=True)
-    return Env(root / "my env", template.windows, template.wheels)
+    env = Env(root / "my env", template.windows, template.wheels)
+    if setup is not None:
+        setup(env)
+    return env
 
 
 def test_a_links_folder_that_refuses_writes_leaves_one_version_each_repair_finishes(tmp_path: Path) -> None:

@@ -18,10 +18,11 @@ from pathlib import Path
 from shimgen import install_journal, repair
 from shimgen.adopt import records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
-from shimgen.environment import Installed, Scheme, all_installed, scheme_for
+from shimgen.environment import Installed, Scheme, all_installed, find_installed, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.findings import PROBLEM, Finding
 from shimgen.linkrecord import LinkRecord
+from shimgen.shims import ShimState
 from shimgen.store import Store
 
 
@@ -133,7 +134,7 @@ def _judge(
         )
     what = _what_is_off(store, dist, found.version) if has_state else "has no dist state"
     if what is None:
-        return None
+        return _unfinished_adoption(store, dist, found)
     return Finding(
         "installed-version",
         path,
@@ -171,6 +172,41 @@ def _installed_state(store: Store, dist: str) -> bool:
     except ShimgenError:
         return False  # the store-level check reports an unreadable state
     return state is not None and bool(state.installed)
+
+
+def _unfinished_adoption(store: Store, dist: str, found: Installed) -> Finding | None:
+    """Commands whose shim is still the installer's file, though the store holds them: an adoption
+    stopped between its publish and its launchers. The files are the distribution's own (its RECORD
+    lists them), so they are taken over as adopt takes them; "remove it" would delete its program."""
+    state = store.read_state(dist)
+    if state is None:
+        return None
+    shims = store.shims()
+    owned = set(_beyond(found))
+    names = [
+        command.name
+        for command in store.manifest(dist, state.current).commands
+        if shims.state(command.name, None, command.gui) is ShimState.FOREIGN
+        and shims.path(command.name) in owned
+    ]
+    if not names:
+        return None
+    return Finding(
+        "unfinished-adoption",
+        shims.path(names[0]),
+        f"{dist}: {', '.join(names)} still run the installer's files, though the store holds them "
+        "(an adoption was interrupted)",
+        "put their launchers in place and rewrite its RECORD (as 'shimgen adopt' does)",
+        action=functools.partial(_finish_adoption, store, dist, names),
+    )
+
+
+def _finish_adoption(store: Store, dist: str, names: list[str]) -> None:
+    store.apply_state(dist, names)
+    scheme = scheme_for(store.prefix, store.layout())
+    found = find_installed(scheme, dist)
+    if found is not None:
+        rewrite_record(store, scheme, found, dropped=set())
 
 
 def _what_is_off(store: Store, dist: str, version: str) -> str | None:

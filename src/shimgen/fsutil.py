@@ -155,11 +155,13 @@ def atomic_write(path: Path, data: bytes, *, executable: bool = False, sync_dire
 
     The temporary file lives in the destination folder so the rename never
     crosses a volume. If anything fails, the temporary file is removed and the
-    old ``path`` is untouched. ``sync_directory=False`` leaves the folder's
+    old ``path`` is untouched, and the next write of it removes what a crash left
+    of this one (its temporary). ``sync_directory=False`` leaves the folder's
     fsync to a caller that renames many files into it and then syncs it once.
     """
     path = Path(path)
     make_dirs(path.parent)
+    remove_temporaries_of(path.parent, {path.name})  # what a crash left of an earlier write of it
     temporary = write_temporary(path.parent, path.name, data, executable=executable)
     try:
         replace(temporary, path)

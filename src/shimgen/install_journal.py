@@ -156,7 +156,6 @@ def finish(store: Store, journal: Journal, plan: Plan) -> None:
 
 def _write_metadata(store: Store, plan: Plan, info: Path) -> None:
     """INSTALLER, then RECORD by the rule of shimgen.record (shims first), from the journal's digests."""
-    fsutil.remove_temporaries_of(info, {"INSTALLER", "RECORD"})  # a crash here before: its temporaries
     fsutil.atomic_write(info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
     shims = owned_shims(store, plan.dist) if plan.entry is not None else {}
     known: dict[Path, FileDigest | None] = {store.prefix / p: (d[0], d[1]) for p, d in plan.files.items()}
