@@ -354,7 +354,7 @@ def rollback(store: Store, dist: str, to: str | None) -> None:
     a wheel is refused: its library files would stay at the installed
     version; install the wheel of the version you want instead.
     """
-    from shimgen.names import normalize_dist
+    from shimgen.paths import normalize_dist
 
     _refuse_mixed_rollback(store, normalize_dist(dist), to)
     current, target = store.rollback(dist, to)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from shimgen import fsutil
 from shimgen.doctor_site import check_site, interrupted_installs
-from shimgen.entry import verify_entry
+from shimgen.entry import entry_relative_path, verify_entry
 from shimgen.errors import ShimgenError
 from shimgen.findings import GARBAGE, NOTE, PROBLEM, Finding
 from shimgen.launcher import identify
@@ -144,7 +144,7 @@ def _diagnose(store: Store) -> list[Finding]:
                         action=_drop_generation(store, dist, kept),
                     )
                 )
-        entry_path = "/".join((".shimgen", "store", dist, state.current))
+        entry_path = entry_relative_path(dist, state.current)
         for command in manifest.commands:
             desired[store.command_key(command.name)] = dist
             if command.interpreter is not None:
@@ -389,7 +389,7 @@ def _garbage(store: Store, links: dict[str, LinkRecord | ShimgenError]) -> list[
             found.append(
                 Finding("trash", item, "renamed aside, waiting for GC", "shimgen gc removes it", GARBAGE)
             )
-    for folder in (store.links_dir, store.dists_dir, store.shims().folder, store.root / "installs"):
+    for folder in (store.links_dir, store.dists_dir, store.shims().folder, store.installs_dir):
         for leftover in sorted(folder.glob(".*.tmp")) if folder.is_dir() else []:
             found.append(
                 Finding(

@@ -24,12 +24,17 @@ from pathlib import Path, PurePosixPath
 
 from shimgen import fsutil
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.linkrecord import LinkRecord, check_command_name, check_relative_path
-from shimgen.names import check_version, normalize_dist
+from shimgen.linkrecord import LinkRecord
+from shimgen.paths import (
+    MANIFEST_NAME,
+    STORE_DIR,
+    check_command_name,
+    check_relative_path,
+    check_version,
+    normalize_dist,
+)
 
-MANIFEST_NAME = ".shimgen-entry.json"
 FORMAT_VERSION = 1
-STORE_DIR = (".shimgen", "store")
 
 
 @dataclass(frozen=True)

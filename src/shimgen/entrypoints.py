@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.linkrecord import check_command_name
+from shimgen.paths import check_command_name
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shimgen.errors import PathRefused, ShimgenError, quoted
-from shimgen.names import is_environment_file as is_environment_file
-from shimgen.names import normalize_dist
+from shimgen.paths import is_environment_file as is_environment_file
+from shimgen.paths import normalize_dist
 from shimgen.pe import Arch
 from shimgen.store import WINDOWS, Layout
 from shimgen.tags import pyvenv_version

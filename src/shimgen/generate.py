@@ -16,7 +16,7 @@ from pathlib import Path
 from shimgen.entrypoints import EntryPoint, check_unique
 from shimgen.errors import ShimgenError
 from shimgen.launcher import write_launcher
-from shimgen.linkrecord import check_command_name
+from shimgen.paths import check_command_name
 from shimgen.pe import Arch
 
 

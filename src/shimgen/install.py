@@ -42,8 +42,7 @@ from shimgen.environment import (
 )
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.install_journal import Journal, Plan, finish, recover
-from shimgen.linkrecord import check_relative_path
-from shimgen.names import normalize_dist
+from shimgen.paths import check_relative_path, normalize_dist
 from shimgen.pe import Arch
 from shimgen.record import FileDigest, rewritten_record
 from shimgen.scripts import entry_point_files, posix_shebang

@@ -35,7 +35,6 @@ from shimgen.errors import ShimgenError
 from shimgen.record import FileDigest, owned_shims, record_text
 from shimgen.store import Store
 
-JOURNAL_DIR = "installs"
 INSTALLER_NAME = "shimgen"
 FORMAT = 1
 
@@ -62,7 +61,7 @@ class Journal:
     def __init__(self, store: Store, dist: str) -> None:
         self.store = store
         self.dist = dist
-        self.path = store.root / JOURNAL_DIR / f"{dist}.json"
+        self.path = store.installs_dir / f"{dist}.json"
         self.token = secrets.token_hex(4)
 
     def begin(self, folders: Iterable[Path] = ()) -> None:
@@ -103,7 +102,7 @@ def temporary_for(destination: Path, token: str) -> Path:
 
 
 def pending(store: Store) -> list[Path]:
-    folder = store.root / JOURNAL_DIR
+    folder = store.installs_dir
     return (
         sorted(p for p in folder.glob("*.json") if not fsutil.is_temporary_name(p.name))
         if folder.is_dir()

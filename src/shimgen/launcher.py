@@ -19,11 +19,11 @@ from pathlib import Path, PurePath, PureWindowsPath
 from shimgen import pe
 from shimgen.errors import ShimgenError
 from shimgen.fsutil import atomic_write
-from shimgen.linkrecord import LauncherConfig, LinkRecord, check_command_name
+from shimgen.linkrecord import LauncherConfig, LinkRecord
+from shimgen.paths import LINKS_DIR, check_command_name
 from shimgen.pe import Arch
 
 CONFIG_SECTION = ".shimcfg"
-LINKS_DIR = (".shimgen", "links")
 # Both record kinds' headers are in every stub's read-only data: a reliable
 # fingerprint of shimgen launchers across stub versions.
 _FINGERPRINT = (b"shimgen-link\0", b"shimgen-launcher\0")

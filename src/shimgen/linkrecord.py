@@ -14,29 +14,18 @@ hostile record cannot make it run a program elsewhere.
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from shimgen.errors import PathRefused, RecordError
+from shimgen.paths import CONTROL_CHARACTER, check_command_name, check_relative_path
 
 FORMAT_VERSION = 1
 LINK_KIND = "shimgen-link"
 CONFIG_KIND = "shimgen-launcher"
 # The launcher reads at most this many bytes; a longer record is refused there.
 MAX_RECORD_BYTES = 16383
-# One path component; Windows and most POSIX filesystems allow 255, and a
-# launcher name still needs room for ".exe".
-MAX_NAME_LENGTH = 200
-
-# Names Windows maps to devices in every folder, with or without an extension.
-_DEVICE_NAME = re.compile(
-    r"^(con|prn|aux|nul|conin\$|conout\$|(com|lpt)[0-9\u00b9\u00b2\u00b3])( *)(\..*)?$", re.I
-)
-_FORBIDDEN_CHARACTERS = re.compile(r'[\x00-\x1f<>:"\\|?*]')
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
 
 
 def parse_record(
@@ -76,7 +65,7 @@ def parse_record(
             raise RecordError(f"unknown key {key!r} on line {number} of the {kind} record", path=source)
         if key in fields:
             raise RecordError(f"key {key!r} given twice in the {kind} record", path=source)
-        if _CONTROL_CHARACTER.search(value):
+        if CONTROL_CHARACTER.search(value):
             raise RecordError(f"control character in {key!r} of the {kind} record", path=source)
         fields[key] = value
     return fields
@@ -88,7 +77,7 @@ def format_record(kind: str, fields: dict[str, str | None]) -> bytes:
     for key, value in fields.items():
         if value is None:
             continue
-        if _CONTROL_CHARACTER.search(value):
+        if CONTROL_CHARACTER.search(value):
             raise RecordError(f"control character in {key!r}: {value!r}")
         lines.append(f"{key}={value}")
     data = ("\n".join(lines) + "\n").encode("utf-8")
@@ -97,54 +86,6 @@ def format_record(kind: str, fields: dict[str, str | None]) -> bytes:
             f"{kind} record would be {len(data)} bytes, more than the launcher reads ({MAX_RECORD_BYTES})"
         )
     return data
-
-
-def check_relative_path(path: str, *, windows: bool = True) -> str:
-    """Return ``path`` if it is a plain relative path shimgen may write; raise PathRefused.
-
-    Stricter than the launcher on purpose: besides staying inside the prefix, the
-    path must mean the same thing on every Windows version (no device names, no
-    names Windows would silently trim, no characters it reserves). ``windows=False``
-    leaves out the Windows-only rules (device names, a trailing dot or space,
-    ``<>"|?*``), for what only a POSIX layout holds: pip installs a distribution
-    named ``con`` there, and so may shimgen. ``:`` is refused everywhere: the
-    launcher reads it as a drive or a stream.
-    """
-    return _checked_relative_path(path, windows)
-
-
-# A pure function of its arguments, and the same few thousand paths (entry files, link targets)
-# are checked many times while one wheel with many commands is installed: remember the
-# accepted ones. A refused path raises every time (exceptions are never cached).
-@functools.lru_cache(maxsize=16384)
-def _checked_relative_path(path: str, windows: bool) -> str:
-    def refuse(why: str) -> PathRefused:
-        return PathRefused(
-            f"refused path {path!r}: {why}", hint="paths in link records are relative to the prefix"
-        )
-
-    if not path:
-        raise refuse("empty")
-    if path.startswith("/") or "\\" in path:
-        raise refuse("not a relative path with '/' separators")
-    for part in path.split("/"):
-        if part in ("", ".", ".."):
-            raise refuse("empty, '.' or '..' component")
-        if len(part) > MAX_NAME_LENGTH:
-            raise refuse(f"a component is {len(part)} characters long (at most {MAX_NAME_LENGTH})")
-        if _CONTROL_CHARACTER.search(part):
-            raise refuse(f"control character in {part!r}")
-        if ":" in part:  # a drive or a stream to the launcher, whatever the layout
-            raise refuse(f"reserved character in {part!r}")
-        if not windows:
-            continue
-        if _FORBIDDEN_CHARACTERS.search(part):
-            raise refuse(f"reserved character in {part!r} (Windows)")
-        if part[-1] in ". ":
-            raise refuse(f"{part!r} ends in a dot or space, which Windows drops")
-        if _DEVICE_NAME.match(part):
-            raise refuse(f"{part!r} is a Windows device name")
-    return path
 
 
 @dataclass(frozen=True)
@@ -202,9 +143,7 @@ class LauncherConfig:
     def __post_init__(self) -> None:
         if self.command is not None:
             check_command_name(self.command)
-        if self.prefix is not None and (
-            not self.prefix or _CONTROL_CHARACTER.search(self.prefix) is not None
-        ):
+        if self.prefix is not None and (not self.prefix or CONTROL_CHARACTER.search(self.prefix) is not None):
             raise RecordError(f"invalid launcher prefix {self.prefix!r}")
 
     def to_bytes(self) -> bytes:
@@ -216,18 +155,11 @@ class LauncherConfig:
         return cls(fields.get("command"), fields.get("prefix"))
 
 
-def check_command_name(name: str, *, windows: bool = True) -> str:
-    """Return ``name`` if it can be a command (a launcher file name); raise PathRefused.
-
-    ``windows=False``: for a POSIX layout, without the Windows-only rules (see check_relative_path).
-    """
-    if "/" in name:
-        raise PathRefused(f"invalid command name {name!r}: contains a path separator")
-    if name.startswith("."):
-        # Hidden on POSIX, and shimgen's own temporary names start with a dot.
-        raise PathRefused(f"invalid command name {name!r}: starts with a dot")
-    try:
-        check_relative_path(name, windows=windows)
-    except PathRefused as error:
-        raise PathRefused(f"invalid command name {name!r}: {error.message.split(': ', 1)[1]}") from None
-    return name
+__all__ = [
+    "LauncherConfig",
+    "LinkRecord",
+    "check_command_name",
+    "check_relative_path",
+    "format_record",
+    "parse_record",
+]

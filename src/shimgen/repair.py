@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shimgen import fsutil
-from shimgen.entry import STORE_DIR, Command, EntryFile, verify_entry
+from shimgen.entry import Command, EntryFile, verify_entry
 from shimgen.entrypoints import EntryPoint, from_entry_points_txt
 from shimgen.environment import Installed, Scheme, is_environment_file, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
+from shimgen.paths import STORE_DIR
 from shimgen.scripts import entry_point_files
 from shimgen.store import DistState, Store
 

@@ -34,11 +34,10 @@ from typing import Union
 from shimgen import fsutil
 from shimgen.errors import ShimgenError
 from shimgen.launcher import FileKind, identify, launcher_bytes
-from shimgen.linkrecord import LinkRecord, check_relative_path
-from shimgen.names import is_environment_file
+from shimgen.linkrecord import LinkRecord
+from shimgen.paths import STORE_DIR, check_relative_path, is_environment_file
 from shimgen.pe import Arch
 
-STORE_MARKER = (".shimgen", "store")
 Wanted = dict[str, tuple[LinkRecord, bool]]  # command -> (its link record, GUI)
 
 
@@ -317,7 +316,7 @@ class PosixShims:
 
     def _points_into_store(self, link: Path) -> bool:
         target = os.path.normpath(os.path.join(self.folder, os.readlink(link)))
-        store = os.path.join(self.prefix, *STORE_MARKER)
+        store = os.path.join(self.prefix, *STORE_DIR)
         return target.startswith(store + os.sep)
 
 

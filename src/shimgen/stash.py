@@ -27,9 +27,8 @@ from pathlib import Path
 from shimgen import fsutil
 from shimgen.environment import all_installed, scheme_for
 from shimgen.errors import ShimgenError
+from shimgen.paths import STASH_NAME
 from shimgen.store import Store
-
-JOURNAL_NAME = "stash.json"
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Stash:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.journal = store.root / JOURNAL_NAME
+        self.journal = store.root / STASH_NAME
 
     def move_aside(self, paths: Iterable[Path]) -> list[Moved]:
         """Rename ``paths`` into the trash, journal first; return what was moved."""

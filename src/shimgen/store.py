@@ -39,7 +39,6 @@ from shimgen.defaults import DEFAULT_LOCK_TIMEOUT as DEFAULT_LOCK_TIMEOUT
 from shimgen.defaults import POSIX as POSIX
 from shimgen.defaults import WINDOWS as WINDOWS
 from shimgen.entry import (
-    STORE_DIR,
     Command,
     EntryFile,
     Manifest,
@@ -49,12 +48,25 @@ from shimgen.entry import (
     verify_entry,
 )
 from shimgen.errors import PathRefused, RecordError, ShimgenError
-from shimgen.linkrecord import LinkRecord, check_command_name, check_relative_path
-from shimgen.names import check_version, is_environment_file, normalize_dist
+from shimgen.linkrecord import LinkRecord
+from shimgen.paths import (
+    CONFIG_NAME,
+    DISTS_DIR,
+    INSTALLS_DIR,
+    LINKS_DIR,
+    LOCK_NAME,
+    SHIMGEN_DIR,
+    STORE_DIR,
+    TRASH_DIR,
+    check_command_name,
+    check_relative_path,
+    check_version,
+    is_environment_file,
+    normalize_dist,
+)
 from shimgen.pe import Arch
 from shimgen.shims import PosixShims, Shims, ShimState, WindowsShims, foreign_shim_error
 
-SHIMGEN_DIR = ".shimgen"
 FORMAT_VERSION = 1
 ROLLBACK = "rollback"
 # What each environment architecture can run (Windows on Arm emulates x86 and x64).
@@ -239,11 +251,12 @@ class Store:
         self.prefix = Path(os.path.abspath(prefix))
         self.root = self.prefix / SHIMGEN_DIR
         self.store_dir = self.prefix.joinpath(*STORE_DIR)
-        self.dists_dir = self.root / "dists"
-        self.links_dir = self.root / "links"
-        self.trash_dir = self.root / "trash"
-        self.config_path = self.root / "config.json"
-        self.lock_path = self.root / "lock"
+        self.dists_dir = self.root / DISTS_DIR
+        self.links_dir = self.prefix.joinpath(*LINKS_DIR)
+        self.trash_dir = self.root / TRASH_DIR
+        self.installs_dir = self.root / INSTALLS_DIR  # install journals (shimgen.install_journal)
+        self.config_path = self.root / CONFIG_NAME
+        self.lock_path = self.root / LOCK_NAME
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
         self._lock = filelock.FileLock(str(self.lock_path))
@@ -769,7 +782,7 @@ class Store:
                 if dist_dir.name not in states:
                     with contextlib.suppress(OSError):
                         os.rmdir(dist_dir)
-            for folder in (self.links_dir, self.dists_dir, self.shims().folder, self.root / "installs"):
+            for folder in (self.links_dir, self.dists_dir, self.shims().folder, self.installs_dir):
                 for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
                     fsutil.remove_tree(leftover)
             for item in sorted(self.trash_dir.iterdir()) if self.is_real_folder(self.trash_dir) else []:

@@ -23,7 +23,7 @@ from types import TracebackType
 
 from shimgen.entrypoints import EntryPoint, from_entry_points_txt
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.names import check_version, normalize_dist
+from shimgen.paths import check_version, normalize_dist
 
 # {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.whl
 _WHEEL_NAME = re.compile(

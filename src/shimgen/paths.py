@@ -1,0 +1,157 @@
+"""Every rule for a name that becomes a path, and the names of shimgen's own tree.
+
+Names reach the filesystem from wheels, RECORDs, command lines and link records
+that other tools wrote: distribution names and versions become store folders,
+command names become launcher and link-record names, entry files become paths.
+Each is checked here, once, before it is used, and refused rather than "cleaned
+up" into something that might collide or escape. The rules only Windows needs
+(device names, a trailing dot or space, ``<>"|?*``) apply where the layout is
+Windows; the launcher (``launcher_stubs/launcher.c``) applies its own again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from shimgen.errors import PathRefused
+
+# The .shimgen tree of an environment (see docs/design.md, "The store"). Only shimgen.store
+# joins these to a prefix; the launcher knows LINKS_DIR, and link records name STORE_DIR.
+SHIMGEN_DIR = ".shimgen"
+STORE_DIR = (SHIMGEN_DIR, "store")  # immutable entries: store/<dist>/<version>-<digest>/
+LINKS_DIR = (SHIMGEN_DIR, "links")  # link records: what each command runs
+DISTS_DIR, TRASH_DIR, INSTALLS_DIR = "dists", "trash", "installs"  # under SHIMGEN_DIR
+CONFIG_NAME, LOCK_NAME, STASH_NAME = "config.json", "lock", "stash.json"
+MANIFEST_NAME = ".shimgen-entry.json"  # in every entry
+
+# One path component; Windows and most POSIX filesystems allow 255, and a
+# launcher name still needs room for ".exe".
+MAX_NAME_LENGTH = 200
+
+# Names Windows maps to devices in every folder, with or without an extension.
+_DEVICE_NAME = re.compile(
+    r"^(con|prn|aux|nul|conin\$|conout\$|(com|lpt)[0-9\u00b9\u00b2\u00b3])( *)(\..*)?$", re.I
+)
+_FORBIDDEN_CHARACTERS = re.compile(r'[\x00-\x1f<>:"\\|?*]')
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
+
+
+def check_relative_path(path: str, *, windows: bool = True) -> str:
+    """Return ``path`` if it is a plain relative path shimgen may write; raise PathRefused.
+
+    Stricter than the launcher on purpose: besides staying inside the prefix, the
+    path must mean the same thing on every Windows version (no device names, no
+    names Windows would silently trim, no characters it reserves). ``windows=False``
+    leaves out the Windows-only rules (device names, a trailing dot or space,
+    ``<>"|?*``), for what only a POSIX layout holds: pip installs a distribution
+    named ``con`` there, and so may shimgen. ``:`` is refused everywhere: the
+    launcher reads it as a drive or a stream.
+    """
+    return _checked_relative_path(path, windows)
+
+
+# A pure function of its arguments, and the same few thousand paths (entry files, link targets)
+# are checked many times while one wheel with many commands is installed: remember the
+# accepted ones. A refused path raises every time (exceptions are never cached).
+@functools.lru_cache(maxsize=16384)
+def _checked_relative_path(path: str, windows: bool) -> str:
+    def refuse(why: str) -> PathRefused:
+        return PathRefused(
+            f"refused path {path!r}: {why}", hint="paths in link records are relative to the prefix"
+        )
+
+    if not path:
+        raise refuse("empty")
+    if path.startswith("/") or "\\" in path:
+        raise refuse("not a relative path with '/' separators")
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            raise refuse("empty, '.' or '..' component")
+        if len(part) > MAX_NAME_LENGTH:
+            raise refuse(f"a component is {len(part)} characters long (at most {MAX_NAME_LENGTH})")
+        if CONTROL_CHARACTER.search(part):
+            raise refuse(f"control character in {part!r}")
+        if ":" in part:  # a drive or a stream to the launcher, whatever the layout
+            raise refuse(f"reserved character in {part!r}")
+        if not windows:
+            continue
+        if _FORBIDDEN_CHARACTERS.search(part):
+            raise refuse(f"reserved character in {part!r} (Windows)")
+        if part[-1] in ". ":
+            raise refuse(f"{part!r} ends in a dot or space, which Windows drops")
+        if _DEVICE_NAME.match(part):
+            raise refuse(f"{part!r} is a Windows device name")
+    return path
+
+
+def check_command_name(name: str, *, windows: bool = True) -> str:
+    """Return ``name`` if it can be a command (a launcher file name); raise PathRefused.
+
+    ``windows=False``: for a POSIX layout, without the Windows-only rules (see check_relative_path).
+    """
+    if "/" in name:
+        raise PathRefused(f"invalid command name {name!r}: contains a path separator")
+    if name.startswith("."):
+        # Hidden on POSIX, and shimgen's own temporary names start with a dot.
+        raise PathRefused(f"invalid command name {name!r}: starts with a dot")
+    try:
+        check_relative_path(name, windows=windows)
+    except PathRefused as error:
+        raise PathRefused(f"invalid command name {name!r}: {error.message.split(': ', 1)[1]}") from None
+    return name
+
+
+# PEP 508 names: letters, digits, and ".-_" inside.
+_DIST_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+# PEP 440 versions and the legacy ones still found in the wild use no other characters.
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+MAX_TOKEN_LENGTH = 100
+
+
+def normalize_dist(name: str) -> str:
+    """The PEP 503 normalised form of distribution ``name``; raise PathRefused if it is not one."""
+    if len(name) > MAX_TOKEN_LENGTH or not _DIST_NAME.match(name):
+        raise PathRefused(
+            f"invalid distribution name {name!r}",
+            hint="a distribution name is letters, digits and '.-_' inside (PEP 508), "
+            f"at most {MAX_TOKEN_LENGTH} characters",
+        )
+    normalized = re.sub(r"[-_.]+", "-", name).lower()
+    _check_folder_name(normalized, f"distribution name {name!r}")
+    return normalized
+
+
+def check_version(version: str) -> str:
+    """Return ``version`` if it is a plain version token usable in a folder name; raise PathRefused."""
+    if len(version) > MAX_TOKEN_LENGTH or not _VERSION.match(version):
+        raise PathRefused(
+            f"invalid version {version!r}",
+            hint="a version is letters, digits and '.+!_-' (PEP 440), "
+            f"starting with a letter or digit, at most {MAX_TOKEN_LENGTH} characters",
+        )
+    _check_folder_name(version, f"version {version!r}")
+    return version
+
+
+def _check_folder_name(name: str, what: str) -> None:
+    try:
+        check_relative_path(name, windows=False)  # the Windows rules: at publish, for Windows layouts
+    except PathRefused as error:
+        raise PathRefused(f"invalid {what}: {error.message.split(': ', 1)[1]}") from None
+
+
+# What a virtual environment's own Scripts (bin) folder holds, by venv, virtualenv and uv: the
+# interpreters, the DLLs a copied Python needs, and the activation scripts.
+_ENVIRONMENT_FILE = re.compile(
+    r"(?i)^(pythonw?(\d+(\.\d+)?t?)?(\.exe)?|python\d*t?\.dll|vcruntime\d+(_\d+)?\.dll"
+    r"|activate(\..*|_this\.py)?|deactivate(\.bat)?|pydoc(\.bat)?)$"
+)
+
+
+def is_environment_file(name: str) -> bool:
+    """Whether a file named ``name`` in Scripts (or bin) belongs to the environment itself, never to
+    a distribution: ``python.exe``, ``pythonw.exe``, ``python3.13``, ``python313.dll``, ``activate``,
+    ``Activate.ps1``, ``deactivate.bat``. Whatever a RECORD says, shimgen never adopts or
+    replaces these: moving the interpreter into the store would leave the environment dead."""
+    return bool(_ENVIRONMENT_FILE.match(name))
