@@ -46,7 +46,7 @@ def measure(root: Path, layout: str, payload: int, rounds: int) -> dict[str, lis
     timings: dict[str, list[float]] = {"switch": [], "plain copy": [], "rollback": []}
     versions = [program(sources / f"{i}-{name}", payload, i, windows) for i in range(rounds + 1)]
     store.publish(
-        "tool", "0", [EntryFile(name, versions[0], True)], [Command("tool", name)], platform=layout, arch=arch
+        "tool", "0", [EntryFile(name, versions[0], True)], [Command("tool", name)], kind=layout, arch=arch
     )
     shutil.copyfile(versions[0], plain / name)
     for i in range(1, rounds + 1):

@@ -63,7 +63,7 @@ class Sandbox:
         files, commands = native_entry(
             programs, gui, extras, layout=store.planned_layout(self.layout, self.arch)
         )
-        return store.publish(dist, version, files, commands, platform=self.layout, arch=self.arch)
+        return store.publish(dist, version, files, commands, kind=self.layout, arch=self.arch)
 
     @property
     def arch(self) -> str | None:

@@ -276,7 +276,7 @@ def test_hostile_command_names_are_refused(tmp_path: Path, name: str, layout: st
     program = _pe() if layout == "windows" else b"x"
     publish = lambda: store.publish(  # noqa: E731
         "tool", "1.0", [EntryFile("tool", program)], [Command(name, "tool")],
-        platform=layout, arch="x64" if layout == "windows" else None,
+        kind=layout, arch="x64" if layout == "windows" else None,
     )  # fmt: skip
     if name in WINDOWS_BAD_NAMES and layout == "posix":
         publish()
@@ -298,7 +298,7 @@ def test_hostile_entry_paths_are_refused(sandbox: Sandbox, path: str) -> None:
     store = sandbox.store()
     before = sandbox.snapshot()
     with pytest.raises(PathRefused):
-        store.publish("tool", "1.0", [EntryFile(path, b"x")], [Command("tool", path)], platform="posix")
+        store.publish("tool", "1.0", [EntryFile(path, b"x")], [Command("tool", path)], kind="posix")
     assert sandbox.snapshot() == before
 
 
@@ -320,11 +320,11 @@ def test_non_pe_and_wrong_architecture_programs_are_refused(tmp_path: Path) -> N
     for program, message in ((script, "not a Windows program"), (arm, "built for arm64, which an x64")):
         files, commands = native_entry([program], layout=layout)
         with pytest.raises(ShimgenError, match=message) as error:
-            store.publish("tool", "1.0", files, commands, platform="windows", arch="x64")
+            store.publish("tool", "1.0", files, commands, kind="windows", arch="x64")
         assert str(program) in str(error.value)
     assert box.snapshot() == before
     files, commands = native_entry([old], layout=layout)  # x86 runs on x64
-    store.publish("old", "1.0", files, commands, platform="windows", arch="x64")
+    store.publish("old", "1.0", files, commands, kind="windows", arch="x64")
 
 
 def test_layout_is_fixed_at_first_use(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ def test_files_from_a_newer_shimgen_are_never_rewritten(sandbox: Sandbox, what: 
 @pytest.mark.parametrize("name", [".x.tmp", ".tmp-abc", ".hidden"])
 def test_command_names_that_look_like_shimgen_leftovers_are_refused(sandbox: Sandbox, name: str) -> None:
     with pytest.raises(PathRefused, match="starts with a dot"):
-        sandbox.store().publish("tool", "1.0", [EntryFile("t", b"x")], [Command(name, "t")], platform="posix")
+        sandbox.store().publish("tool", "1.0", [EntryFile("t", b"x")], [Command(name, "t")], kind="posix")
 
 
 def test_a_command_renamed_only_in_case_leaves_one_launcher(sandbox: Sandbox) -> None:

@@ -275,7 +275,7 @@ def adopt(
                 installed.version,
                 adoption.files,
                 adoption.commands,
-                platform=kind,
+                kind=kind,
                 arch=arch,
                 take_over=taken,
                 installed=True,

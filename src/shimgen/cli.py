@@ -244,7 +244,7 @@ def _version_of(entry_name: str) -> str:
 )
 @click.option(
     "--platform",
-    type=click.Choice([WINDOWS, POSIX]),
+    type=click.Choice([WINDOWS.value, POSIX.value]),
     help="On first use: make a Windows layout (Scripts\\*.exe launchers) or a POSIX one (bin/ symlinks). "
     "Default: Windows on Windows, or when the prefix has Scripts\\ and no bin/.",
 )
@@ -277,7 +277,7 @@ def link(
 
     layout = store.planned_layout(platform, arch)
     entry_files, commands = native_entry(files, gui, extras, layout=layout)
-    result = store.publish(dist, version, entry_files, commands, platform=platform, arch=arch)
+    result = store.publish(dist, version, entry_files, commands, kind=platform, arch=arch)
     relative = result.entry.relative_to(store.prefix)
     action = "published" if result.created else "reused"
     click.echo(f"{action} {result.dist} {result.version}: {relative}")
@@ -565,7 +565,7 @@ def _refuse_shared_commands(store: Store, prepared: list[PreparedInstall]) -> No
     owners: dict[str, PreparedInstall] = {}
     for ready in prepared:
         key = store.command_keys(ready.installation.layout)
-        for command in ready.installation.entry()[1]:
+        for command in ready.installation.commands():
             other = owners.setdefault(key(command.name), ready)
             if other is not ready:
                 raise ShimgenError(

@@ -28,7 +28,7 @@ from shimgen.launcher import identify
 from shimgen.linkrecord import LinkRecord
 from shimgen.pe import Arch
 from shimgen.shims import ShimState
-from shimgen.store import POSIX, WINDOWS, DistState, Layout, NewerFormat, Store, shims_for
+from shimgen.store import POSIX, WINDOWS, DistState, Layout, NewerFormat, Store, make_shims
 
 __all__ = ["GARBAGE", "NOTE", "PROBLEM", "Finding", "doctor"]
 
@@ -289,10 +289,10 @@ def _layout_shown(store: Store) -> Layout | None:
     """The layout what is on disk shows: shimgen's launchers of one arch, or its symlinks, else the
     environment's interpreter (Scripts\\python.exe or bin/python)."""
     for candidate in (Layout(WINDOWS, arch) for arch in Arch):
-        launchers = shims_for(store.prefix, candidate).present()
+        launchers = make_shims(store.prefix, candidate).present()
         if launchers and all(identify(p.read_bytes()).arch is candidate.arch for p in launchers.values()):
             return candidate
-    if shims_for(store.prefix, Layout(POSIX)).present():
+    if make_shims(store.prefix, Layout(POSIX)).present():
         return Layout(POSIX)
     windows_python = (store.prefix / "Scripts" / "python.exe").is_file()
     posix_python = os.path.lexists(store.prefix / "bin" / "python")

@@ -18,7 +18,7 @@ from pathlib import Path
 from shimgen import install_journal, repair
 from shimgen.adopt import records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
-from shimgen.environment import Installed, Scheme, all_installed, find_installed, scheme_for
+from shimgen.environment import Installed, Scheme, all_installed, find_installed, judged, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.findings import PROBLEM, Finding
 from shimgen.linkrecord import LinkRecord
@@ -40,7 +40,7 @@ def check_site(store: Store) -> SiteCheck:
         result.claimed.add(path.stem)  # its commands are the interrupted install's to settle
     scheme = scheme_for(store.prefix, store.layout())
     site = all_installed(scheme)
-    installed = {dist: versions[0] for dist, versions in site.items()}
+    installed = {dist: judged(versions) for dist, versions in site.items()}
     for _, versions in sorted(site.items()):
         if len(versions) > 1:
             result.findings.append(_two_versions(versions))

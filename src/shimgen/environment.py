@@ -151,6 +151,12 @@ class Installed:
         ]
 
 
+def judged(versions: list[Installed]) -> Installed:
+    """The .dist-info a distribution is judged by when it has several: an unfinished one first (an
+    installer stopped there, beside the old one), else the first."""
+    return next((v for v in versions if v.unfinished), versions[0])
+
+
 def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Installed | None:
     """The installed ``dist`` (of ``version``, if given), or None."""
     found = [i for i in installed_versions(scheme, dist) if version is None or i.version == version]

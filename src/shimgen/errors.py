@@ -28,6 +28,10 @@ class RecordError(ShimgenError):
     """A link record or launcher config section that does not follow the format."""
 
 
+class NewerFormat(RecordError):
+    """A file written by a newer shimgen: never rewritten, never "repaired" by this one."""
+
+
 class PathRefused(ShimgenError):
     """A path that could leave the environment, or that Windows would misread."""
 

@@ -46,7 +46,7 @@ from shimgen.paths import check_relative_path, normalize_dist
 from shimgen.pe import Arch
 from shimgen.record import FileDigest, rewritten_record
 from shimgen.scripts import entry_point_files, posix_shebang
-from shimgen.store import POSIX, WINDOWS, Layout, Store
+from shimgen.store import POSIX, WINDOWS, Layout, PublishPlan, Store
 from shimgen.tags import check_wheel_fits, environment_machines, environment_python
 from shimgen.wheelfile import WheelFile
 
@@ -86,9 +86,9 @@ class Installation:
         self._digests: dict[Path, FileDigest | None] = {}  # of the library files, for RECORD
         self.scripts: list[EntryFile] = []
         self.entry_points: list[EntryPoint] = []
-        self._entry: tuple[tuple[int, int], tuple[list[EntryFile], list[Command]]] | None = None
-        # What check() accepted (version, sizes) and the layout it checked against.
-        self._checked: tuple[tuple[str, int, int], Layout | None] | None = None
+        # What check() accepted: the store's plan for the entry (None: no commands), for the version.
+        # Adding a script or an entry point afterwards drops it, so finalize checks again.
+        self._plan: tuple[str, PublishPlan | None] | None = None
         self._created: list[Path] = []  # folders write_file made, outermost first
         self._lock: contextlib.AbstractContextManager[None] | None = None
         self.journal = Journal(store, self.dist)
@@ -145,6 +145,7 @@ class Installation:
         if destination is None:
             name = PurePosixPath(path).name if scheme_key != "scripts" else path
             self.scripts.append(_rewrite_shebang(EntryFile(name, data, True), self.scheme))
+            self._plan = None  # a new script: the entry must be checked again
             return None
         self.write_to(destination, data, executable=executable)
         return destination
@@ -213,35 +214,31 @@ class Installation:
 
     def add_entry_point(self, point: EntryPoint) -> None:
         self.entry_points.append(point)
+        self._plan = None
 
-    def entry(self) -> tuple[list[EntryFile], list[Command]]:
-        """The store entry's files and commands: the wheel's scripts, then its entry points.
-
-        Computed once for what has been added so far (check and finalize both ask).
-        """
-        key = (len(self.scripts), len(self.entry_points))
-        if self._entry is None or self._entry[0] != key:
-            self._entry = key, self._make_entry()
-        files, commands = self._entry[1]
-        return list(files), list(commands)
-
-    def _make_entry(self) -> tuple[list[EntryFile], list[Command]]:
+    def contents(self) -> tuple[list[EntryFile], list[Command]]:
+        """What the store entry would hold: the wheel's scripts, then its entry points, and their commands."""
         files = list(self.scripts)
         commands = _script_commands(files, self.scheme)
         python_files, python_commands = entry_point_files(self.entry_points, self.scheme)
         return files + python_files, commands + python_commands
 
-    def check(self, version: str) -> None:
-        """Refuse, before anything is written, commands the environment cannot take."""
+    def check(self, version: str) -> PublishPlan | None:
+        """Refuse, before anything is written, commands the environment cannot take; the store's plan."""
         self._check_interpreter()
-        files, commands = self.entry()
-        layout = None
+        files, commands = self.contents()
+        plan = None
         if commands:
             take_over = self._taken_over(installed_versions(self.scheme, self.dist), commands)
-            layout = self.store.check_publish(
-                self.dist, version, files, commands, platform=self.kind, arch=self.arch, take_over=take_over
+            plan = self.store.plan(
+                self.dist, version, files, commands, kind=self.kind, arch=self.arch, take_over=take_over
             )
-        self._checked = (version, len(files), len(commands)), layout
+        self._plan = version, plan
+        return plan
+
+    def commands(self) -> list[Command]:
+        """The commands this wheel brings (as the last check planned them)."""
+        return list(self._plan[1].commands) if self._plan and self._plan[1] else self.contents()[1]
 
     def _check_interpreter(self) -> None:
         """Python entry points need the environment's own Python: refuse a prefix without one.
@@ -285,27 +282,14 @@ class Installation:
         # What was installed before (any version, this one included on a reinstall), read
         # before this wheel's dist-info is in place.
         earlier = installed_versions(scheme, self.dist)
-        files, commands = self.entry()
-        if self._checked is None or self._checked[0] != (version, len(files), len(commands)):
-            self.check(version)  # the driver did not check this yet
-        assert self._checked is not None
-        take_over = self._taken_over(earlier, commands)
+        planned = self._plan[1] if self._plan and self._plan[0] == version else self.check(version)
         entry = None
-        if commands:
-            built = store.build(
-                self.dist,
-                version,
-                files,
-                commands,
-                platform=self.kind,
-                arch=self.arch,
-                take_over=take_over,
-                checked=self._checked[1],
-            )
-            entry = built.manifest.entry_name
+        if planned is not None:
+            entry = store.build(planned).manifest.entry_name
         elif self.kind is not None:
             store.record_layout(self.layout)  # --platform was given: later installs need not repeat it
-        plan = self._plan(version, info, entry, earlier, take_over)
+        take_over = set(planned.take_over) if planned else set()
+        plan = self._journal_plan(version, info, entry, earlier, take_over)
         if self._unplaced and fsutil.DEFER_FILE_SYNC:
             fsutil.sync_filesystem(self._unplaced[0][1].parent)  # every temporary durable before the commit
         self.journal.commit(plan)
@@ -325,10 +309,10 @@ class Installation:
             version,
             others[0] if others else (version if earlier else None),
             len(self.written),
-            [c.name for c in commands],
+            [c.name for c in (planned.commands if planned else ())],
         )
 
-    def _plan(
+    def _journal_plan(
         self, version: str, info: Path, entry: str | None, earlier: list[Installed], take_over: set[str]
     ) -> Plan:
         """What the committed journal records: every path relative to the prefix, every digest known."""

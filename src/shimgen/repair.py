@@ -105,9 +105,9 @@ def rebuild_entry(store: Store, installed: Installed) -> Outcome | None:
 
 def unfinished_hint(installed: Installed) -> str:
     """What to do about an install that stopped halfway: reinstall, unless no installer can read it."""
-    if installed.record.is_file() and not installed.rows_complete:
+    if not installed.record.is_file() or not installed.rows_complete:
         return (
-            f"its RECORD was cut short mid-line, so no installer can uninstall it: delete the folder "
+            f"without a whole RECORD no installer can uninstall it: delete the folder "
             f"{installed.dist_info}, then install {installed.dist} again and run 'shimgen sync'"
         )
     return reinstall_hint(installed.dist)

@@ -24,7 +24,7 @@ from pathlib import Path
 from shimgen import install_journal, repair
 from shimgen.adopt import AdoptReport, adopt, records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
-from shimgen.environment import Installed, all_installed, platform_layout, scheme_for
+from shimgen.environment import Installed, all_installed, judged, platform_layout, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
 from shimgen.stash import put_back_pending
@@ -71,7 +71,7 @@ def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None 
             return report  # nothing adopted and nothing managed: nothing else to do
         if report.adopted.adoptions or report.restored or report.installs:
             site = all_installed(scheme)
-        installed = {dist: versions[0] for dist, versions in site.items()}
+        installed = {dist: judged(versions) for dist, versions in site.items()}
         follow_uninstalls(store, installed, report)
         repair_installed(store, installed, report)
         fix_records(store, installed, report)
