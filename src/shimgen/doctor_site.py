@@ -15,12 +15,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shimgen import install_journal, repair
+from shimgen import repair
 from shimgen.adopt import records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
 from shimgen.environment import Installed, Scheme, all_installed, find_installed, judged, scheme_for
 from shimgen.errors import ShimgenError
 from shimgen.findings import PROBLEM, Finding
+from shimgen.install import journal as install_journal
 from shimgen.linkrecord import LinkRecord
 from shimgen.shims import ShimState
 from shimgen.store import Store
@@ -91,7 +92,7 @@ def _two_versions(versions: list[Installed]) -> Finding:
 
 
 def interrupted_installs(store: Store) -> list[Finding]:
-    """One finding per install (or uninstall) that stopped before it finished (shimgen.install_journal)."""
+    """One finding per install (or uninstall) that stopped before it finished (shimgen.install.journal)."""
     return [_interrupted(store, path) for path in install_journal.pending(store)]
 
 

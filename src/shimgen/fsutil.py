@@ -202,7 +202,7 @@ def write_temporary(
 def write_new(path: Path, data: bytes, *, executable: bool = False, sync: bool = True) -> None:
     """Create ``path``, which must not exist, holding ``data``; fsynced unless ``sync`` is false.
 
-    For temporaries whose names a journal gives (see shimgen.install_journal):
+    For temporaries whose names a journal gives (see shimgen.install.journal):
     the name says which install wrote them, so a crash leftover is found again.
     """
     fd = os.open(path, _CREATE_FLAGS, _file_mode(executable))

@@ -21,11 +21,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shimgen import install_journal, repair
+from shimgen import repair
 from shimgen.adopt import AdoptReport, adopt, records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
 from shimgen.environment import Installed, all_installed, judged, platform_layout, scheme_for
 from shimgen.errors import ShimgenError
+from shimgen.install import journal as install_journal
 from shimgen.linkrecord import LinkRecord
 from shimgen.stash import put_back_pending
 from shimgen.store import DEFAULT_KEEP, GcReport, Store

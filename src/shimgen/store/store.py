@@ -95,7 +95,7 @@ class Store:
         self.dists_dir = self.root / DISTS_DIR
         self.links_dir = self.prefix.joinpath(*LINKS_DIR)
         self.trash_dir = self.root / TRASH_DIR
-        self.installs_dir = self.root / INSTALLS_DIR  # install journals (shimgen.install_journal)
+        self.installs_dir = self.root / INSTALLS_DIR  # install journals (shimgen.install.journal)
         self.config_path = self.root / CONFIG_NAME
         self.lock_path = self.root / LOCK_NAME
         self.lock_timeout = lock_timeout
@@ -367,7 +367,7 @@ class Store:
     ) -> None:
         """The second half of :meth:`publish`: a built entry becomes current, its commands switch.
 
-        Idempotent: an installer interrupted here calls it again (see shimgen.install_journal).
+        Idempotent: an installer interrupted here calls it again (see shimgen.install.journal).
         """
         with self.locked(create=True):
             state = self.read_state(dist)

@@ -1,28 +1,18 @@
-"""``shimgen install`` / ``uninstall``: wheels into an environment, safe while its tools run.
+"""One wheel going into one environment: the destination an installer drives (shimgen's own
+``install``, pypa/installer through shimgen.installer_destination, distlib through
+shimgen.scriptmaker).
 
-Where pip copies a wheel's scripts into ``Scripts`` (and fails on a running
-``.exe``), shimgen puts every script of the wheel, native binaries from
-``<name>.data/scripts/`` and generated entry-point scripts alike, into one new
-store entry and points the commands at it (see shimgen.store). Library files
-go to site-packages as usual, each written through a temporary file and a
-rename; one that Windows refuses to replace because a running process has it
-mapped (an extension module) is renamed into the trash first.
-
-RECORD stays true, so pip can list and uninstall what shimgen installed: it
-lists the library files, the launchers (or symlinks), the store entry's files,
-the link records and the dist's state file, each with its hash and size.
-Nothing resolves dependencies: wheels are installed exactly as given.
+Library files go to site-packages through temporaries named by the install's
+journal; the wheel's scripts and entry points become one store entry; the
+commit point and what follows it are shimgen.install.journal's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -35,23 +25,16 @@ from shimgen.environment import (
     _dist_info_of,
     _realpath,
     _within,
-    find_installed,
     installed_versions,
     platform_layout,
     scheme_for,
 )
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.install_journal import Journal, Plan, finish, recover
+from shimgen.install.journal import Journal, Plan, finish, prefix_relative, recover
 from shimgen.paths import check_relative_path, normalize_dist
-from shimgen.pe import Arch
-from shimgen.record import FileDigest, rewritten_record
+from shimgen.record import FileDigest
 from shimgen.scripts import entry_point_files, posix_shebang
-from shimgen.store import POSIX, WINDOWS, Layout, PublishPlan, Store
-from shimgen.tags import check_wheel_fits, environment_machines, environment_python
-from shimgen.wheelfile import WheelFile
-
-INSTALLER_NAME = "shimgen"
-Progress = Callable[[int], None]
+from shimgen.store import PublishPlan, Store
 
 
 @dataclass
@@ -273,7 +256,7 @@ class Installation:
         Everything that can refuse (an earlier install's RECORD naming a path
         outside the environment, a command another dist owns) is read and checked,
         the store entry is built and every library file written is made durable,
-        before the commit point (shimgen.install_journal). After it, the install is
+        before the commit point (shimgen.install.journal). After it, the install is
         finished even if this process is not: by running it again, ``shimgen sync``
         or ``shimgen doctor --fix``.
         """
@@ -320,131 +303,25 @@ class Installation:
         files: dict[str, FileDigest] = {}
         for path in self.written:
             digest = self._digests.get(path) or fsutil.hash_file(path)[::-1]
-            files[_relative(prefix, path)] = (digest[0], digest[1])
+            files[prefix_relative(prefix, path)] = (digest[0], digest[1])
         kept = {*self.written, info / "INSTALLER", info / "RECORD"}
         obsolete = [p for i in earlier for p in i.files if p not in kept]
         return Plan(
             self.dist,
             version,
-            _relative(prefix, info),
+            prefix_relative(prefix, info),
             entry,
             files,
-            [_relative(prefix, p) for p in obsolete],
-            [_relative(prefix, i.dist_info) for i in earlier if i.dist_info != info],
+            [prefix_relative(prefix, p) for p in obsolete],
+            [prefix_relative(prefix, i.dist_info) for i in earlier if i.dist_info != info],
             sorted(take_over),
         )
-
-
-def _relative(prefix: Path, path: Path) -> str:
-    return os.path.relpath(path, prefix).replace(os.sep, "/")
 
 
 def _reason(error: Exception) -> str:
     return (
         error.message if isinstance(error, ShimgenError) else (getattr(error, "strerror", None) or str(error))
     )
-
-
-def install_wheel(
-    store: Store,
-    wheel: Path | WheelFile,
-    *,
-    platform: str | None = None,
-    progress: Progress | None = None,
-) -> InstallResult:
-    """Install or upgrade one wheel; the environment's running tools are never touched.
-
-    Everything is checked before the first file is written: the wheel against
-    its RECORD, its tags against the environment, every file's destination,
-    and its commands against the environment (see :func:`prepare_install`).
-    ``wheel`` is a path, or a :class:`WheelFile` the caller opened.
-    ``progress`` is called with the bytes read: :func:`progress_total` for an
-    unverified wheel, half of it for a verified one.
-    """
-    if isinstance(wheel, WheelFile):
-        return prepare_install(store, wheel, platform=platform, progress=progress).run(progress)
-    with WheelFile(wheel) as opened:
-        return prepare_install(store, opened, platform=platform, progress=progress).run(progress)
-
-
-def progress_total(wheel: WheelFile) -> int:
-    """What :func:`install_wheel` reports progress against: every byte is read to verify, then to install."""
-    return 2 * wheel.uncompressed_size
-
-
-def check_fits(store: Store, wheel: WheelFile, platform: str | None = None) -> None:
-    """Refuse a wheel built for another OS, architecture or Python than the environment's (see tags)."""
-    kind, arch = platform_layout(platform)
-    layout = store.planned_layout(kind, arch)
-    check_wheel_fits(
-        wheel.path.name,
-        wheel.python_tag,
-        wheel.abi_tag,
-        wheel.platform,
-        windows_arch=layout.arch if layout.kind == WINDOWS else None,
-        version=environment_python(store.prefix),
-        machines=None if layout.kind == WINDOWS else environment_machines(store.prefix),
-    )
-
-
-@dataclass
-class PreparedInstall:
-    """A wheel checked in full against an environment, ready to install: nothing written yet."""
-
-    wheel: WheelFile
-    installation: Installation
-    library: list[tuple[str, Path]]  # (member, checked destination) of the files for site-packages etc.
-
-    def run(self, progress: Progress | None = None) -> InstallResult:
-        """Write the library files, then publish and make RECORD true (see Installation.finalize)."""
-        wheel, installation = self.wheel, self.installation
-        installation.planned_folders = {destination.parent for _, destination in self.library}
-        with installation:
-            for member, destination in self.library:
-                data = wheel.read(member)
-                installation.write_to(destination, data, executable=_is_executable(wheel, member))
-                if progress:
-                    progress(len(data))
-            return installation.finalize(wheel.version, wheel.dist_info)
-
-
-def prepare_install(
-    store: Store, wheel: WheelFile, *, platform: str | None = None, progress: Progress | None = None
-) -> PreparedInstall:
-    """Check everything about installing ``wheel`` into ``store``'s environment; write nothing.
-
-    The CLI prepares every wheel it is given before it installs the first.
-    """
-    check_fits(store, wheel, platform)
-    wheel.verify(progress)
-    installation = Installation(store, wheel.dist, platform=platform)
-    library: list[tuple[str, Path]] = []
-    for member in wheel.members:
-        if member.startswith(f"{wheel.data_dir}/"):
-            key, _, path = member[len(wheel.data_dir) + 1 :].partition("/")
-            installation.scheme.folder(key, wheel.dist)  # an unknown .data folder fails here, early
-        elif member == f"{wheel.dist_info}/RECORD" or member.endswith((".jws", ".p7s")):
-            if progress:
-                progress(wheel.info(member).file_size)  # verified, not installed: RECORD is rewritten
-            continue
-        else:
-            key, path = ("purelib" if wheel.root_is_purelib else "platlib"), member
-        destination = installation.destination(key, path)
-        if destination is None:  # a script: into the store entry
-            data = wheel.read(member)
-            installation.write_file(key, path, data)  # only collected: nothing is written yet
-            if progress:
-                progress(len(data))
-        else:
-            library.append((member, destination))
-    for point in wheel.entry_points():
-        installation.add_entry_point(point)
-    installation.check(wheel.version)
-    return PreparedInstall(wheel, installation, library)
-
-
-def _is_executable(wheel: WheelFile, member: str) -> bool:
-    return bool((wheel.info(member).external_attr >> 16) & 0o111)
 
 
 def _script_commands(files: list[EntryFile], scheme: Scheme) -> list[Command]:
@@ -470,74 +347,3 @@ def _rewrite_shebang(file: EntryFile, scheme: Scheme) -> EntryFile:
         first = posix_shebang(scheme.prefix / "bin" / "python").encode()
         return EntryFile(file.path, first + b"\n" + rest, True)
     return file
-
-
-def uninstall(store: Store, dist: str) -> tuple[str, str]:
-    """Remove an installed distribution: its files, its commands; its store entries are left for GC.
-
-    Returns the distribution and the version removed. Committed in an install journal before
-    the first file goes (shimgen.install_journal), so an uninstall that stops halfway is finished
-    by running it again, ``shimgen sync`` or ``shimgen doctor --fix``, never left as a
-    half-deleted distribution that sync would give its commands back to.
-    """
-    dist = normalize_dist(dist)
-    journal = Journal(store, dist)
-    if journal.path.exists():
-        with store.locked():
-            settled = recover(store, journal.path)  # an earlier install or uninstall of it stopped
-        if settled.finished is not None and settled.uninstalled:
-            return dist, settled.finished  # that was this uninstall, interrupted: now it is done
-    layout = (
-        store.layout()
-        if store.initialized
-        else Layout(WINDOWS if (store.prefix / "Scripts").is_dir() else POSIX, Arch.X64)
-    )
-    scheme = scheme_for(store.prefix, layout)
-    installed = find_installed(scheme, dist)
-    if installed is None:
-        raise ShimgenError(
-            f"{dist} is not installed in this environment", path=scheme.lib, hint="see 'pip list'"
-        )
-    if not (installed.dist_info / "RECORD").is_file():
-        raise ShimgenError(
-            f"{dist} {installed.version} has no RECORD, so its files are unknown; nothing was removed",
-            path=installed.dist_info,
-            hint="reinstall it ('shimgen install WHEEL'), then uninstall it",
-        )
-    files = installed.files  # confined before anything changes
-    prefix = store.prefix
-    plan = Plan(
-        dist,
-        installed.version,
-        None,
-        None,
-        obsolete=[_relative(prefix, p) for p in files if store.root not in p.parents],
-        obsolete_dist_infos=[_relative(prefix, installed.dist_info)],
-    )
-    with store.locked(create=True):
-        journal.commit(plan)  # launchers another dist owns now stay (finish skips present launchers)
-        finish(store, journal, plan)
-    return dist, installed.version
-
-
-def forget_commands(store: Store, dist: str) -> None:
-    """After ``shimgen remove``: drop the removed commands' files from the dist's RECORD, if installed.
-
-    Otherwise a later ``pip uninstall`` would delete whatever is at those paths
-    then: another distribution's launcher for the same command. The other rows
-    are kept as they are (nothing is re-hashed, so a file changed or lost since
-    does not stop this, nor gets a new hash).
-    """
-    scheme = scheme_for(store.prefix, store.layout())
-    installed = find_installed(scheme, normalize_dist(dist))
-    if installed is None or not installed.record.is_file():
-        return
-    folder = store.shims().folder
-
-    def keep(path: Path) -> bool:
-        return store.root not in path.parents and not (path.parent == folder and not os.path.lexists(path))
-
-    rows = list(zip(installed.files, installed.rows))
-    text = rewritten_record(scheme.lib, installed.record, rows, keep=keep, shims={})
-    if [row for _, row in rows] != [row for row in csv.reader(io.StringIO(text)) if row]:
-        fsutil.atomic_write(installed.record, text.encode())

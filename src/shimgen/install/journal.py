@@ -35,8 +35,8 @@ from shimgen.errors import ShimgenError
 from shimgen.record import FileDigest, owned_shims, record_text
 from shimgen.store import Store
 
-INSTALLER_NAME = "shimgen"
 FORMAT = 1
+INSTALLER_NAME = "shimgen"  # what INSTALLER says of a distribution shimgen installed
 
 
 @dataclass
@@ -273,3 +273,8 @@ def _read(path: Path) -> dict[str, object]:
             path=path,
             hint="reinstall that distribution; then delete this file",
         ) from None
+
+
+def prefix_relative(prefix: Path, path: Path) -> str:
+    """How a journal names a path: relative to the prefix, with ``/``."""
+    return os.path.relpath(path, prefix).replace(os.sep, "/")

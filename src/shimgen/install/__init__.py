@@ -1,0 +1,41 @@
+"""``shimgen install`` / ``uninstall``: wheels into an environment, safe while its tools run.
+
+Where pip copies a wheel's scripts into ``Scripts`` (and fails on a running
+``.exe``), shimgen puts every script of the wheel, native binaries from
+``<name>.data/scripts/`` and generated entry-point scripts alike, into one new
+store entry and points the commands at it (see shimgen.store). Library files
+go to site-packages as usual, each written through a temporary file and a
+rename; one that Windows refuses to replace because a running process has it
+mapped (an extension module) is renamed into the trash first.
+
+RECORD stays true, so pip can list and uninstall what shimgen installed: it
+lists the library files, the launchers (or symlinks), the store entry's files,
+the link records and the dist's state file, each with its hash and size.
+Nothing resolves dependencies: wheels are installed exactly as given.
+"""
+
+from shimgen.install.installation import Installation, InstallResult
+from shimgen.install.journal import INSTALLER_NAME
+from shimgen.install.lifecycle import forget_commands, uninstall
+from shimgen.install.prepare import (
+    PreparedInstall,
+    Progress,
+    check_fits,
+    install_wheel,
+    prepare_install,
+    progress_total,
+)
+
+__all__ = [
+    "INSTALLER_NAME",
+    "InstallResult",
+    "Installation",
+    "PreparedInstall",
+    "Progress",
+    "check_fits",
+    "forget_commands",
+    "install_wheel",
+    "prepare_install",
+    "progress_total",
+    "uninstall",
+]
