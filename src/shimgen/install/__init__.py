@@ -16,13 +16,15 @@ Nothing resolves dependencies: wheels are installed exactly as given.
 
 from shimgen.install.installation import Installation, InstallResult
 from shimgen.install.journal import INSTALLER_NAME
-from shimgen.install.lifecycle import forget_commands, uninstall
+from shimgen.install.lifecycle import forget_commands, refuse_mixed_rollback, remove_commands, uninstall
 from shimgen.install.prepare import (
     PreparedInstall,
     Progress,
     check_fits,
     install_wheel,
+    naming,
     prepare_install,
+    prepare_installs,
     progress_total,
 )
 
@@ -35,7 +37,11 @@ __all__ = [
     "check_fits",
     "forget_commands",
     "install_wheel",
+    "naming",
     "prepare_install",
+    "prepare_installs",
     "progress_total",
+    "refuse_mixed_rollback",
+    "remove_commands",
     "uninstall",
 ]

@@ -19,6 +19,7 @@ from shimgen.paths import normalize_dist
 from shimgen.pe import Arch
 from shimgen.record import rewritten_record
 from shimgen.store import POSIX, WINDOWS, Layout, Store
+from shimgen.store.listing import version_of
 
 
 def uninstall(store: Store, dist: str) -> tuple[str, str]:
@@ -90,3 +91,27 @@ def forget_commands(store: Store, dist: str) -> None:
     text = rewritten_record(scheme.lib, installed.record, rows, keep=keep, shims={})
     if [row for _, row in rows] != [row for row in csv.reader(io.StringIO(text)) if row]:
         fsutil.atomic_write(installed.record, text.encode())
+
+
+def refuse_mixed_rollback(store: Store, dist: str, to: str | None) -> None:
+    """A wheel-installed dist rolled back by its commands alone would run old scripts on new libraries."""
+    state = store.read_state(dist) if store.initialized else None
+    if state is None or (to is None and len(state.generations) < 2):
+        return  # Store.rollback explains what is wrong
+    wanted = version_of(to if to is not None else state.generations[1])
+    installed = find_installed(scheme_for(store.prefix, store.layout()), dist)
+    if installed is not None and installed.version != wanted:
+        raise ShimgenError(
+            f"{dist} {installed.version} is installed from a wheel: rolling back only its commands "
+            f"to {wanted} would leave its library files at {installed.version}",
+            path=installed.dist_info,
+            hint=f"install the {dist} {wanted} wheel instead (shimgen install WHEEL)",
+        )
+
+
+def remove_commands(store: Store, dist: str) -> list[str]:
+    """``shimgen remove``: drop the dist's commands, and then its RECORD's claim on them, under one lock."""
+    with store.locked():
+        commands = store.remove(dist)
+        forget_commands(store, dist)  # a wheel-installed dist's RECORD no longer claims them
+    return commands

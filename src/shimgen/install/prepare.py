@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from shimgen.environment import (
     platform_layout,
 )
+from shimgen.errors import ShimgenError
 from shimgen.install.installation import Installation, InstallResult
 from shimgen.store import WINDOWS, Store
 from shimgen.tags import check_wheel_fits, environment_machines, environment_python
@@ -117,3 +119,60 @@ def prepare_install(
 
 def _is_executable(wheel: WheelFile, member: str) -> bool:
     return bool((wheel.info(member).external_attr >> 16) & 0o111)
+
+
+def prepare_installs(
+    store: Store, wheels: list[WheelFile], *, platform: str | None = None, progress: Progress | None = None
+) -> list[PreparedInstall]:
+    """Check every wheel in full, and the wheels against each other, before the first is installed.
+
+    One wheel per distribution, no command given by two of them (as the
+    environment's filesystem compares names), each wheel as :func:`prepare_install`
+    checks it. An error about one of several wheels says which one.
+    """
+    _refuse_repeated_dists(wheels)
+    prepared = []
+    for wheel in wheels:
+        with naming(wheel):
+            prepared.append(prepare_install(store, wheel, platform=platform, progress=progress))
+    _refuse_shared_commands(store, prepared)
+    return prepared
+
+
+@contextlib.contextmanager
+def naming(wheel: WheelFile) -> Iterator[None]:
+    """Errors about one of several wheels say which one."""
+    try:
+        yield
+    except ShimgenError as error:
+        if error.path is None or wheel.path.name not in f"{error.message} {error.path}":
+            error.message = f"{wheel.path.name}: {error.message}"
+        raise
+
+
+def _refuse_repeated_dists(wheels: list[WheelFile]) -> None:
+    seen: dict[str, WheelFile] = {}
+    for wheel in wheels:
+        if wheel.dist in seen:
+            raise ShimgenError(
+                f"{wheel.dist} is given twice ({seen[wheel.dist].path.name} and {wheel.path.name})",
+                path=wheel.path,
+                hint="give one wheel per distribution",
+            )
+        seen[wheel.dist] = wheel
+
+
+def _refuse_shared_commands(store: Store, prepared: list[PreparedInstall]) -> None:
+    """No two of the wheels may bring the same command (as the environment's filesystem compares names)."""
+    owners: dict[str, PreparedInstall] = {}
+    for ready in prepared:
+        key = store.command_keys(ready.installation.layout)
+        for command in ready.installation.commands():
+            other = owners.setdefault(key(command.name), ready)
+            if other is not ready:
+                raise ShimgenError(
+                    f"both {other.wheel.path.name} and {ready.wheel.path.name} provide the command "
+                    f"{command.name!r}",
+                    path=ready.wheel.path,
+                    hint="install one of them",
+                )

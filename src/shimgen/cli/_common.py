@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # bad usage (click's own code), or no environment chosen
+EXIT_BROKEN_LAUNCHER = 3  # inspect: a launcher that would fail to run
+EXIT_PROBLEMS = 3  # doctor: problems remain
+
 PREFIX_HELP = (
     "Environment prefix (a virtual environment's folder). Default: $VIRTUAL_ENV, else the project's "
     ".venv (or $UV_PROJECT_ENVIRONMENT) from the current folder upward, else the virtual environment "

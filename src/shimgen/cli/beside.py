@@ -1,4 +1,4 @@
-"""The commands that live beside uv and pip: ``sync``, ``run`` and ``shell-hook``."""
+"""The verbs that live beside uv and pip: ``sync``, ``run`` and ``shell-hook``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shimgen.cli_common import echo_adoption, printable, store_options
+from shimgen.cli._common import EXIT_ERROR, echo_adoption, printable, store_options
 from shimgen.defaults import DEFAULT_KEEP
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from shimgen.store import Store
     from shimgen.sync import SyncReport
 
-EXIT_ERROR = 1
 EXIT_NOT_FOUND = 127  # as shells say it
 KEEP_HELP = "Previous versions to keep per distribution for rollback (as for gc)."
 
