@@ -16,7 +16,6 @@ other module asks it (owned commands, states, entries, where things go).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,34 +25,22 @@ import filelock
 
 from shimgen import fsutil
 from shimgen.defaults import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, WINDOWS
-from shimgen.entry import Command, EntryFile, Manifest, build_entry, check_contents, verify_entry
-from shimgen.errors import RecordError, ShimgenError
-from shimgen.linkrecord import LinkRecord
+from shimgen.entry import Command, EntryFile, Manifest, build_entry, check_contents
+from shimgen.errors import ShimgenError
 from shimgen.paths import (
-    CONFIG_NAME,
-    DISTS_DIR,
-    INSTALLS_DIR,
-    LINKS_DIR,
-    LOCK_NAME,
-    SHIMGEN_DIR,
-    STORE_DIR,
-    TRASH_DIR,
-    check_command_name,
     check_version,
-    is_environment_file,
     normalize_dist,
 )
-from shimgen.pe import Arch
-from shimgen.shims import Shims, ShimState, foreign_shim_error
+from shimgen.store.commands import check_commands_free
 from shimgen.store.gc import GcReport, collect
 from shimgen.store.layout import (
     Layout,
     check_windows_names,
     check_windows_programs,
-    detect_layout,
-    make_shims,
 )
-from shimgen.store.state import ROLLBACK, DistState
+from shimgen.store.reader import StoreReader
+from shimgen.store.rollback import finish, rollback
+from shimgen.store.state import DistState
 from shimgen.store.switch import apply_state
 
 
@@ -79,7 +66,7 @@ class PublishResult:
     manifest: Manifest
 
 
-class Store:
+class Store(StoreReader):
     """The shimgen state of one environment prefix. Every method that writes takes the prefix lock."""
 
     def __init__(
@@ -89,141 +76,14 @@ class Store:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         on_wait: Callable[[Path], None] | None = None,
     ) -> None:
-        self.prefix = Path(os.path.abspath(prefix))
-        self.root = self.prefix / SHIMGEN_DIR
-        self.store_dir = self.prefix.joinpath(*STORE_DIR)
-        self.dists_dir = self.root / DISTS_DIR
-        self.links_dir = self.prefix.joinpath(*LINKS_DIR)
-        self.trash_dir = self.root / TRASH_DIR
-        self.installs_dir = self.root / INSTALLS_DIR  # install journals (shimgen.install.journal)
-        self.config_path = self.root / CONFIG_NAME
-        self.lock_path = self.root / LOCK_NAME
+        super().__init__(prefix)
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
         self._lock = filelock.FileLock(str(self.lock_path))
-        self._layout: Layout | None = None
-        self._shims: dict[Layout, Shims] = {}
-
-    @property
-    def initialized(self) -> bool:
-        return self.config_path.is_file()
-
-    def layout(self) -> Layout:
-        if self._layout is None:
-            try:
-                data = self.config_path.read_bytes()
-            except FileNotFoundError:
-                raise ShimgenError(
-                    "not a shimgen environment (no .shimgen/config.json)",
-                    path=self.prefix,
-                    hint="check --prefix; 'shimgen link' or 'shimgen install' sets an environment up",
-                ) from None
-            self._layout = Layout.from_bytes(data, source=self.config_path)
-        return self._layout
-
-    def forget_layout(self) -> None:
-        """Read config.json again next time (doctor has just rewritten it)."""
-        self._layout = None
-        self._shims.clear()
-
-    def shims(self) -> Shims:
-        return self.shims_for(self.layout())
-
-    def shims_for(self, layout: Layout) -> Shims:
-        """The shims of ``layout`` in this prefix; one object per layout, so its path cache lasts."""
-        if layout not in self._shims:
-            self._shims[layout] = make_shims(self.prefix, layout)
-        return self._shims[layout]
-
-    def state_path(self, dist: str) -> Path:
-        return self.dists_dir / f"{dist}.json"
-
-    def read_state(self, dist: str) -> DistState | None:
-        path = self.state_path(dist)
-        try:
-            state = DistState.from_bytes(path.read_bytes(), source=path)
-        except FileNotFoundError:
-            return None
-        if state.dist != dist:
-            raise RecordError(
-                f"dist state names {state.dist!r}, not {dist!r}", path=path, hint="run 'shimgen doctor --fix'"
-            )
-        return state
 
     def write_state(self, state: DistState) -> None:
         """Replace a dist's state file atomically. Hold the lock."""
         fsutil.atomic_write(self.state_path(state.dist), state.to_bytes())
-
-    def dist_names(self) -> list[str]:
-        if not self.dists_dir.is_dir():
-            return []
-        return sorted(
-            p.name[: -len(".json")]
-            for p in self.dists_dir.iterdir()
-            if p.name.endswith(".json") and not fsutil.is_temporary_name(p.name)
-        )
-
-    def dists(self) -> list[DistState]:
-        states = [self.read_state(name) for name in self.dist_names()]
-        return [s for s in states if s is not None]
-
-    def entry_dir(self, dist: str, entry_name: str) -> Path:
-        return self.store_dir / dist / entry_name
-
-    def manifest(self, dist: str, entry_name: str, *, deep: bool = False) -> Manifest:
-        """The manifest of a complete entry; ShimgenError naming the problem otherwise."""
-        directory = self.entry_dir(dist, entry_name)
-        manifest, problems = verify_entry(directory, deep=deep)
-        if manifest is None or problems:
-            raise ShimgenError(
-                f"store entry {dist}/{entry_name} is damaged: {'; '.join(problems)}",
-                path=directory,
-                hint=f"publish {dist} again, or run 'shimgen doctor'",
-            )
-        return manifest
-
-    def read_links(self) -> dict[str, LinkRecord | ShimgenError]:
-        """Every link record by command; unreadable ones as the error they raise."""
-        links: dict[str, LinkRecord | ShimgenError] = {}
-        if self.links_dir.is_dir():
-            for path in sorted(self.links_dir.iterdir()):
-                if fsutil.is_temporary_name(path.name) or not path.is_file():
-                    continue
-                try:
-                    links[path.name] = LinkRecord.from_bytes(path.read_bytes(), source=path)
-                except ShimgenError as error:
-                    links[path.name] = error
-                except OSError as error:
-                    links[path.name] = ShimgenError(f"cannot read link record ({error.strerror})", path=path)
-        return links
-
-    def is_real_folder(self, path: Path) -> bool:
-        """A folder that is really inside the prefix: not a symlink or junction leading elsewhere.
-
-        GC deletes what it finds in the store and the trash, so it must never
-        follow a link out of the environment.
-        """
-        if not path.is_dir() or path.is_symlink() or getattr(path, "is_junction", lambda: False)():
-            return False
-        return os.path.realpath(path).startswith(os.path.realpath(self.prefix) + os.sep)
-
-    def commands_of(self, dist: str) -> list[str]:
-        """The commands whose link records run from ``dist``'s store entries (with or without a state)."""
-        return [
-            name
-            for name, record in self.read_links().items()
-            if isinstance(record, LinkRecord)
-            and (owner := self.owner(record)) is not None
-            and owner[0] == dist
-        ]
-
-    @staticmethod
-    def owner(record: LinkRecord) -> tuple[str, str] | None:
-        """The (dist, entry) a link record runs from, if it points into the store."""
-        program = (record.script or record.target).split("/")
-        if len(program) > 4 and tuple(program[:2]) == STORE_DIR:
-            return program[2], program[3]
-        return None
 
     @contextlib.contextmanager
     def locked(self, *, create: bool = False) -> Iterator[None]:
@@ -259,23 +119,6 @@ class Store:
         finally:
             self._lock.release()
 
-    def planned_layout(self, kind: str | None = None, arch: str | None = None) -> Layout:
-        """The layout this prefix has, or would get on first use; refuse a conflicting request.
-
-        Reads only, so every check can run before anything is written.
-        """
-        if not self.initialized:
-            return detect_layout(self.prefix, kind, arch)
-        layout = self.layout()
-        if (kind is not None and kind != layout.kind) or (arch is not None and Arch(arch) != layout.arch):
-            raise ShimgenError(
-                f"this environment is already set up as {layout.kind}"
-                + (f" ({layout.arch.value})" if layout.arch else ""),
-                path=self.config_path,
-                hint="drop --platform/--arch, or use another prefix",
-            )
-        return layout
-
     # --- writing: publish is a plan, checked before anything is written, then build, then make current
 
     def plan(
@@ -303,7 +146,7 @@ class Store:
         if layout.kind == WINDOWS:
             check_windows_names(dist, version, files, commands)
             check_windows_programs(files, commands, layout)
-        self._check_commands_free(dist, commands, layout, take_over)
+        check_commands_free(self, dist, commands, layout, take_over)
         return PublishPlan(dist, version, tuple(files), tuple(commands), layout, frozenset(take_over))
 
     def publish(
@@ -352,7 +195,7 @@ class Store:
                     hint="run the command again",
                 )
             self.record_layout(plan.layout)
-            self._check_commands_free(plan.dist, plan.commands, plan.layout, plan.take_over)
+            check_commands_free(self, plan.dist, plan.commands, plan.layout, plan.take_over)
             manifest, created = build_entry(
                 self.store_dir / plan.dist, plan.dist, plan.version, plan.files, plan.commands, self.trash_dir
             )
@@ -400,55 +243,12 @@ class Store:
             self._layout = layout
 
     def rollback(self, dist: str, to: str | None = None) -> tuple[str, str]:
-        """Make an earlier entry of ``dist`` current again; return (from, to) entry names.
-
-        ``to`` is a kept version or entry name; by default the previous one, and
-        then current and previous swap places, so a second rollback undoes the
-        first. A rollback interrupted after its commit point is finished, not
-        repeated; with ``to``, running it again is always safe (idempotent).
-        """
-        dist = normalize_dist(dist)
-        with self.locked():
-            state = self._require_state(dist)
-            if to is not None and to in (state.current, _version_of(state.current)):
-                if state.pending:
-                    self.finish(state)
-                return state.current, state.current
-            if state.pending == ROLLBACK and to is None:
-                self.finish(state)
-                return state.generations[1], state.current
-            if len(state.generations) < 2:
-                raise ShimgenError(
-                    f"{dist} has no previous version to roll back to (only {state.current} is kept)",
-                    path=self.state_path(dist),
-                    hint="GC keeps one previous version by default (gc --keep N)",
-                )
-            target = state.generations[1] if to is None else self._kept_entry(state, to)
-            # Refuse an incomplete entry. Sizes, not hashes: hashing a 30 MB tool would make every
-            # rollback slow; doctor checks the hashes. And refuse, as publish does, commands that
-            # another dist or a foreign file has taken since that version was current.
-            self._check_commands_free(dist, self.manifest(dist, target).commands, self.layout())
-            rest = tuple(g for g in state.generations if g != target)
-            swapped = dataclasses.replace(state, generations=(target, *rest), pending=ROLLBACK)
-            self.write_state(swapped)  # the commit point
-            self.finish(swapped)
-            return state.current, target
-
-    def _kept_entry(self, state: DistState, wanted: str) -> str:
-        for entry in state.generations[1:]:
-            if wanted in (entry, _version_of(entry)):
-                return entry
-        kept = ", ".join(_version_of(g) for g in state.generations[1:])
-        raise ShimgenError(
-            f"{state.dist} has no kept version {wanted!r} (kept: {kept})",
-            path=self.state_path(state.dist),
-            hint="'shimgen list' shows the kept versions",
-        )
+        """Make an earlier entry of ``dist`` current again; return (from, to) entry names (store.rollback)."""
+        return rollback(self, dist, to)
 
     def finish(self, state: DistState) -> None:
         """Switch the links to a committed state, then clear its pending mark. Hold the lock."""
-        self.apply_state(state.dist)
-        self.write_state(dataclasses.replace(state, pending=None))
+        finish(self, state)
 
     def remove(self, dist: str) -> list[str]:
         """Remove ``dist``'s commands (shims and link records); its entries become garbage for GC."""
@@ -468,68 +268,6 @@ class Store:
             if layout_known:
                 self.apply_state(dist)
             return owned
-
-    def command_key(self, command: str) -> str:
-        """Command names compare case-insensitively where the filesystem does (Windows)."""
-        return self.command_keys()(command)
-
-    def command_keys(self, layout: Layout | None = None) -> Callable[[str], str]:
-        """:meth:`command_key` decided once, for loops over a thousand commands.
-
-        ``layout`` is the one about to be used, for a prefix not set up yet.
-        """
-        if layout is None and self.initialized:
-            layout = self.layout()
-        windows = layout.kind == WINDOWS if layout is not None else os.name == "nt"
-        return str.lower if windows else str
-
-    def _require_state(self, dist: str) -> DistState:
-        state = self.read_state(dist)
-        if state is None:
-            raise ShimgenError(
-                f"{dist} is not installed in this environment", path=self.prefix, hint="see 'shimgen list'"
-            )
-        return state
-
-    def _check_commands_free(
-        self, dist: str, commands: Sequence[Command], layout: Layout, take_over: Collection[str] = ()
-    ) -> None:
-        """Refuse, before writing anything, a command owned by another dist or blocked by a foreign file."""
-        links = self.read_links()
-        key = self.command_keys(layout)
-        by_key = {key(name): record for name, record in links.items()}
-        shims = self.shims_for(layout)
-        for command in commands:
-            check_command_name(command.name, windows=layout.kind == WINDOWS)
-            if is_environment_file(shims.path(command.name).name):
-                raise ShimgenError(
-                    f"command {command.name!r} would replace {shims.path(command.name).name}, "
-                    "the environment's own interpreter or activation script",
-                    path=shims.path(command.name),
-                    hint="no distribution may provide this command in an environment; nothing was changed",
-                )
-            record = by_key.get(key(command.name))
-            owner = self.owner(record) if isinstance(record, LinkRecord) else None
-            if isinstance(record, LinkRecord) and owner is None:
-                raise ShimgenError(
-                    f"command {command.name!r} has a link record that points outside shimgen's store",
-                    path=self.links_dir / command.name,
-                    hint="it was written by hand or by another tool; remove it and its launcher first",
-                )
-            if owner and owner[0] != dist:
-                other = self.read_state(owner[0])
-                if other is not None and other.current == owner[1]:
-                    raise ShimgenError(
-                        f"command {command.name!r} belongs to {owner[0]}",
-                        path=self.links_dir / command.name,
-                        hint=f"uninstall it first (shimgen uninstall {owner[0]}), "
-                        f"or drop only its commands (shimgen remove {owner[0]})",
-                    )
-            if (
-                shims.state(command.name, None, command.gui) is ShimState.FOREIGN
-                and command.name not in take_over
-            ):
-                raise foreign_shim_error(shims.path(command.name))
 
 
 def _version_of(entry_name: str) -> str:
