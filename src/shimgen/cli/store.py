@@ -70,7 +70,7 @@ def link(
     action = "published" if result.created else "reused"
     click.echo(f"{action} {result.dist} {result.version}: {relative}")
     if result.previous and result.previous != result.entry.name:
-        click.echo(f"switched from {_version_of(result.previous)} ({result.previous})")
+        click.echo(f"switched from {version_of(result.previous)} ({result.previous})")
     click.echo(f"commands: {', '.join(c.name for c in commands)}")
 
 
@@ -119,9 +119,9 @@ def rollback(store: Store, dist: str, to: str | None) -> None:
     refuse_mixed_rollback(store, normalize_dist(dist), to)
     current, target = store.rollback(dist, to)
     if current == target:
-        click.echo(f"{dist} already runs {_version_of(target)}")
+        click.echo(f"{dist} already runs {version_of(target)}")
     else:
-        click.echo(f"rolled back {dist}: {_version_of(current)} -> {_version_of(target)}")
+        click.echo(f"rolled back {dist}: {version_of(current)} -> {version_of(target)}")
 
 
 @click.command()
@@ -221,5 +221,6 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
         sys.exit(EXIT_PROBLEMS)
 
 
-def _version_of(entry_name: str) -> str:
+def version_of(entry_name: str) -> str:
+    """(shimgen.store.state.version_of, without importing the store before a command runs.)"""
     return entry_name.rsplit("-", 1)[0]

@@ -19,7 +19,7 @@ from shimgen.paths import normalize_dist
 from shimgen.pe import Arch
 from shimgen.record import rewritten_record
 from shimgen.store import POSIX, WINDOWS, Layout, Store
-from shimgen.store.listing import version_of
+from shimgen.store.state import version_of
 
 
 def uninstall(store: Store, dist: str) -> tuple[str, str]:

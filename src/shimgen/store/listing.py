@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from shimgen.errors import ShimgenError
-from shimgen.store.store import Store
+from shimgen.store.reader import StoreReader
+from shimgen.store.state import version_of
 
 
-def dist_rows(store: Store) -> list[dict[str, Any]]:
+def dist_rows(store: StoreReader) -> list[dict[str, Any]]:
     """Each dist's current version and entry, the kept ones, its commands, or the problem reading it."""
     rows: list[dict[str, Any]] = []
     for name in store.dist_names():
@@ -43,8 +44,3 @@ def dist_rows(store: Store) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def version_of(entry_name: str) -> str:
-    """The version an entry folder's name carries (``1.0-1a2b...`` -> ``1.0``)."""
-    return entry_name.rsplit("-", 1)[0]

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from shimgen.errors import ShimgenError
 from shimgen.paths import normalize_dist
 from shimgen.store.commands import check_commands_free
-from shimgen.store.listing import version_of
-from shimgen.store.state import ROLLBACK, DistState
+from shimgen.store.state import ROLLBACK, DistState, version_of
 
 if TYPE_CHECKING:
     from shimgen.store.store import Store

@@ -95,3 +95,8 @@ def check_format(body: object, what: str, source: Path) -> None:
         )
     if version != FORMAT_VERSION:
         raise ValueError(f"format {version!r}")
+
+
+def version_of(entry_name: str) -> str:
+    """The version an entry folder's name carries (``1.0-1a2b...`` -> ``1.0``)."""
+    return entry_name.rsplit("-", 1)[0]

@@ -268,7 +268,3 @@ class Store(StoreReader):
             if layout_known:
                 self.apply_state(dist)
             return owned
-
-
-def _version_of(entry_name: str) -> str:
-    return entry_name.rsplit("-", 1)[0]
