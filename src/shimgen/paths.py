@@ -24,6 +24,15 @@ LINKS_DIR = (SHIMGEN_DIR, "links")  # link records: what each command runs
 DISTS_DIR, TRASH_DIR, INSTALLS_DIR = "dists", "trash", "installs"  # under SHIMGEN_DIR
 CONFIG_NAME, LOCK_NAME, STASH_NAME = "config.json", "lock", "stash.json"
 MANIFEST_NAME = ".shimgen-entry.json"  # in every entry
+# An entry folder's name: a version token, "-", 16 hex digits of the digest. Nothing else is
+# ever joined to the store path, so a state file cannot steer shimgen outside it.
+ENTRY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*-[0-9a-f]{16}$")
+
+
+def version_of(entry_name: str) -> str:
+    """The version an entry folder's name carries (``1.0-1a2b...`` -> ``1.0``)."""
+    return entry_name.rsplit("-", 1)[0]
+
 
 # One path component; Windows and most POSIX filesystems allow 255, and a
 # launcher name still needs room for ".exe".

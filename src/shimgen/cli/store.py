@@ -10,6 +10,7 @@ import click
 
 from shimgen.cli._common import EXIT_PROBLEMS, store_options
 from shimgen.defaults import ARCHES, DEFAULT_KEEP, POSIX, WINDOWS
+from shimgen.paths import version_of
 
 if TYPE_CHECKING:
     from shimgen.store import Store
@@ -219,8 +220,3 @@ def doctor_(store: Store, fix: bool, as_json: bool) -> None:
         click.echo(f"{problems} problem(s), {len(remaining)} remaining")
     if remaining:
         sys.exit(EXIT_PROBLEMS)
-
-
-def version_of(entry_name: str) -> str:
-    """(shimgen.store.state.version_of, without importing the store before a command runs.)"""
-    return entry_name.rsplit("-", 1)[0]

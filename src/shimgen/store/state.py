@@ -7,18 +7,15 @@ and rollback; deleting it, of remove.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from shimgen.errors import NewerFormat, RecordError, ShimgenError
-from shimgen.paths import normalize_dist
+from shimgen.paths import ENTRY_NAME, normalize_dist
+from shimgen.paths import version_of as version_of
 
 FORMAT_VERSION = 1
 ROLLBACK = "rollback"
-# An entry folder's name: a version token, "-", 16 hex digits of the digest. Nothing else is
-# ever joined to the store path, so a state file cannot steer shimgen outside it.
-ENTRY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*-[0-9a-f]{16}$")
 
 
 @dataclass(frozen=True)
@@ -95,8 +92,3 @@ def check_format(body: object, what: str, source: Path) -> None:
         )
     if version != FORMAT_VERSION:
         raise ValueError(f"format {version!r}")
-
-
-def version_of(entry_name: str) -> str:
-    """The version an entry folder's name carries (``1.0-1a2b...`` -> ``1.0``)."""
-    return entry_name.rsplit("-", 1)[0]
