@@ -18,10 +18,11 @@ Everything callers use is re-exported here.
 
 from shimgen.defaults import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, LayoutKind
 from shimgen.errors import NewerFormat
+from shimgen.paths import ENTRY_NAME
 from shimgen.store.gc import GcReport, needed_entries, readable_states
 from shimgen.store.layout import RUNS_ON, Layout, detect_layout, make_shims
 from shimgen.store.native import native_entry
-from shimgen.store.state import ENTRY_NAME, ROLLBACK, DistState
+from shimgen.store.state import ROLLBACK, DistState
 from shimgen.store.store import PublishPlan, PublishResult, Store
 
 __all__ = [
