@@ -212,3 +212,14 @@ def test_a_tampered_entry_of_an_installed_dist_says_reinstall_not_rollback(env: 
     script.write_bytes(data[:-1] + (b"!" if data[-1:] != b"!" else b"?"))  # same size: only a hash tells
     (finding,) = [f for f in doctor(Store(env)) if f.kind == "damaged-entry"]
     assert "install the same wheel again" in finding.hint and "rollback" not in finding.hint
+
+
+def test_an_empty_dist_info_an_installer_left_is_named_and_removed(env: Path) -> None:
+    """uv killed right after making tool-2.0.dist-info: an empty folder, taken for an install."""
+    _delete_as_an_installer(env, stop_at=None)
+    empty = next(env.glob("**/site-packages")) / "tool-2.0.dist-info"
+    empty.mkdir()
+    assert problems(env) == ["empty-dist-info", "uninstalled"]
+    code, out, _ = run("sync", "--prefix", env)
+    assert code == 0 and "removed an empty .dist-info folder an installer left: tool-2.0.dist-info" in out
+    assert "removed tool (no longer installed)" in out and not empty.exists() and problems(env) == []

@@ -10,6 +10,7 @@ and the store-level checks leave alone the commands of a distribution judged her
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from dataclasses import dataclass, field
@@ -18,7 +19,15 @@ from pathlib import Path
 from shimgen import repair
 from shimgen.adopt import records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
-from shimgen.environment import Installed, Scheme, all_installed, find_installed, judged, scheme_for
+from shimgen.environment import (
+    Installed,
+    Scheme,
+    all_installed,
+    empty_dist_infos,
+    find_installed,
+    judged,
+    scheme_for,
+)
 from shimgen.errors import ShimgenError
 from shimgen.findings import PROBLEM, Finding
 from shimgen.install import journal as install_journal
@@ -40,6 +49,16 @@ def check_site(store: Store) -> SiteCheck:
     for path in install_journal.pending(store):
         result.claimed.add(path.stem)  # its commands are the interrupted install's to settle
     scheme = scheme_for(store.prefix, store.layout())
+    for folder in empty_dist_infos(scheme):
+        result.findings.append(
+            Finding(
+                "empty-dist-info",
+                folder,
+                "an empty .dist-info folder (an installer stopped right after making it)",
+                "delete it (so does 'shimgen sync')",
+                action=functools.partial(_rmdir, folder),
+            )
+        )
     site = all_installed(scheme)
     installed = {dist: judged(versions) for dist, versions in site.items()}
     for _, versions in sorted(site.items()):
@@ -239,3 +258,8 @@ def _link_owners(store: Store) -> set[str]:
 
 
 __all__ = ["PROBLEM", "SiteCheck", "check_site"]
+
+
+def _rmdir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # something appeared in it since: left alone
+        os.rmdir(folder)

@@ -157,6 +157,13 @@ def judged(versions: list[Installed]) -> Installed:
     return next((v for v in versions if v.unfinished), versions[0])
 
 
+def empty_dist_infos(scheme: Scheme) -> list[Path]:
+    """``.dist-info`` folders with nothing in them: an installer killed right after making one."""
+    if not scheme.lib.is_dir():
+        return []
+    return sorted(f for f in scheme.lib.glob("*.dist-info") if f.is_dir() and not any(f.iterdir()))
+
+
 def find_installed(scheme: Scheme, dist: str, version: str | None = None) -> Installed | None:
     """The installed ``dist`` (of ``version``, if given), or None."""
     found = [i for i in installed_versions(scheme, dist) if version is None or i.version == version]

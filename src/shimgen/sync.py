@@ -17,14 +17,24 @@ interrupted is finished by the next one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shimgen import repair
 from shimgen.adopt import AdoptReport, adopt, records_to_repair, rewrite_record
 from shimgen.entry import verify_entry
-from shimgen.environment import Installed, all_installed, judged, platform_layout, scheme_for
+from shimgen.environment import (
+    Installed,
+    Scheme,
+    all_installed,
+    empty_dist_infos,
+    judged,
+    platform_layout,
+    scheme_for,
+)
 from shimgen.errors import ShimgenError
 from shimgen.install import journal as install_journal
 from shimgen.linkrecord import LinkRecord
@@ -41,12 +51,13 @@ class SyncReport:
     collected: GcReport | None = None
     restored: list[Path] = field(default_factory=list)  # put back after a killed 'shimgen run'
     installs: list[install_journal.Recovered] = field(default_factory=list)  # interrupted ones, settled
+    emptied: list[Path] = field(default_factory=list)  # empty .dist-info folders removed
 
     @property
     def changed(self) -> bool:
         adopted = self.adopted.adoptions or self.adopted.repairs
         repaired = any(r.done for r in self.repaired)
-        settled = self.restored or self.installs
+        settled = self.restored or self.installs or self.emptied
         return bool(adopted or self.removed or repaired or self.records or settled)
 
     @property
@@ -72,6 +83,7 @@ def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None 
             return report  # nothing adopted and nothing managed: nothing else to do
         if report.adopted.adoptions or report.restored or report.installs:
             site = all_installed(scheme)
+        report.emptied = _remove_empty_dist_infos(scheme)
         installed = {dist: judged(versions) for dist, versions in site.items()}
         follow_uninstalls(store, installed, report)
         repair_installed(store, installed, report)
@@ -79,6 +91,16 @@ def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None 
         if keep is not None:
             report.collected = store.gc(keep)
     return report
+
+
+def _remove_empty_dist_infos(scheme: Scheme) -> list[Path]:
+    """Empty ``.dist-info`` folders a killed installer left: no distribution, only a name in the way."""
+    removed = []
+    for folder in empty_dist_infos(scheme):
+        with contextlib.suppress(OSError):  # not empty after all: left alone
+            os.rmdir(folder)
+            removed.append(folder)
+    return removed
 
 
 def follow_uninstalls(store: Store, installed: dict[str, Installed], report: SyncReport) -> None:

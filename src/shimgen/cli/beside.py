@@ -48,6 +48,8 @@ def echo_sync(report: SyncReport, echo: Callable[[str], None] = click.echo) -> N
     """A sync's report, in the words of ``adopt`` for what it adopted."""
     for path in report.restored:
         echo(f"put back (a killed 'shimgen run' had moved it aside): {path}")
+    for folder in report.emptied:
+        echo(f"removed an empty .dist-info folder an installer left: {folder.name}")
     for settled in report.installs:
         if settled.finished:
             what = "uninstall" if settled.uninstalled else "install"
