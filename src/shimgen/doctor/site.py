@@ -18,6 +18,7 @@ from pathlib import Path
 
 from shimgen import repair
 from shimgen.adopt import records_to_repair, rewrite_record
+from shimgen.doctor.findings import PROBLEM, Finding
 from shimgen.entry import verify_entry
 from shimgen.environment import (
     Installed,
@@ -29,7 +30,6 @@ from shimgen.environment import (
     scheme_for,
 )
 from shimgen.errors import ShimgenError
-from shimgen.findings import PROBLEM, Finding
 from shimgen.install import journal as install_journal
 from shimgen.linkrecord import LinkRecord
 from shimgen.shims import ShimState
