@@ -9,9 +9,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shimgen.entrypoints import EntryPoint, load_entry_points
+    from shimgen.entrypoints import EntryPoint
     from shimgen.errors import ShimgenError
-    from shimgen.generate import generate_launchers
+    from shimgen.generate import generate_launchers, load_entry_points
     from shimgen.launcher import (
         FileKind,
         LauncherInfo,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # installer call would otherwise pay for pefile and the rest on each start.
 _HOMES = {
     "EntryPoint": "entrypoints",
-    "load_entry_points": "entrypoints",
+    "load_entry_points": "generate",
     "ShimgenError": "errors",
     "generate_launchers": "generate",
     "FileKind": "launcher",

@@ -14,7 +14,6 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.paths import check_command_name
@@ -112,23 +111,3 @@ def from_pyproject(data: bytes, *, source: str = "pyproject.toml") -> list[Entry
             raise ShimgenError(f"[project.{table}] in {source} must map names to 'module:function' strings")
         found.extend(EntryPoint.parse(name, value, gui=gui, source=source) for name, value in scripts.items())
     return check_unique(found, source)
-
-
-def load_entry_points(path: Path) -> list[EntryPoint]:
-    """Entry points from a wheel, a ``pyproject.toml`` or an ``entry_points.txt``, chosen by file name."""
-    from shimgen.wheelfile import WheelFile
-
-    if path.suffix == ".whl":
-        with WheelFile(path) as wheel:
-            return wheel.entry_points()
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ShimgenError(f"cannot read entry points ({error.strerror})", path=path) from None
-    if path.name == "pyproject.toml":
-        return from_pyproject(data, source=str(path))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ShimgenError("entry points file is not UTF-8", path=path) from None
-    return from_entry_points_txt(text, source=str(path))

@@ -13,11 +13,12 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from shimgen.entrypoints import EntryPoint, check_unique
+from shimgen.entrypoints import EntryPoint, check_unique, from_entry_points_txt, from_pyproject
 from shimgen.errors import ShimgenError
 from shimgen.launcher import write_launcher
 from shimgen.paths import check_command_name
 from shimgen.pe import Arch
+from shimgen.wheelfile import WheelFile
 
 
 def generate_launchers(
@@ -57,3 +58,21 @@ def generate_launchers(
         write_launcher(path, arch, point.gui, prefix=prefix)
         written[point.name] = path
     return written
+
+
+def load_entry_points(path: Path) -> list[EntryPoint]:
+    """Entry points from a wheel, a ``pyproject.toml`` or an ``entry_points.txt``, chosen by file name."""
+    if path.suffix == ".whl":
+        with WheelFile(path) as wheel:
+            return wheel.entry_points()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ShimgenError(f"cannot read entry points ({error.strerror})", path=path) from None
+    if path.name == "pyproject.toml":
+        return from_pyproject(data, source=str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ShimgenError("entry points file is not UTF-8", path=path) from None
+    return from_entry_points_txt(text, source=str(path))

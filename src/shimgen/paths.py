@@ -75,23 +75,31 @@ def _checked_relative_path(path: str, windows: bool) -> str:
     if path.startswith("/") or "\\" in path:
         raise refuse("not a relative path with '/' separators")
     for part in path.split("/"):
-        if part in ("", ".", ".."):
-            raise refuse("empty, '.' or '..' component")
-        if len(part) > MAX_NAME_LENGTH:
-            raise refuse(f"a component is {len(part)} characters long (at most {MAX_NAME_LENGTH})")
-        if CONTROL_CHARACTER.search(part):
-            raise refuse(f"control character in {part!r}")
-        if ":" in part:  # a drive or a stream to the launcher, whatever the layout
-            raise refuse(f"reserved character in {part!r}")
-        if not windows:
-            continue
-        if _FORBIDDEN_CHARACTERS.search(part):
-            raise refuse(f"reserved character in {part!r} (Windows)")
-        if part[-1] in ". ":
-            raise refuse(f"{part!r} ends in a dot or space, which Windows drops")
-        if _DEVICE_NAME.match(part):
-            raise refuse(f"{part!r} is a Windows device name")
+        problem = _component_problem(part, windows)
+        if problem is not None:
+            raise refuse(problem)
     return path
+
+
+def _component_problem(part: str, windows: bool) -> str | None:
+    """Why one component of a relative path is refused; None if it is fine."""
+    if part in ("", ".", ".."):
+        return "empty, '.' or '..' component"
+    if len(part) > MAX_NAME_LENGTH:
+        return f"a component is {len(part)} characters long (at most {MAX_NAME_LENGTH})"
+    if CONTROL_CHARACTER.search(part):
+        return f"control character in {part!r}"
+    if ":" in part:  # a drive or a stream to the launcher, whatever the layout
+        return f"reserved character in {part!r}"
+    if not windows:
+        return None
+    if _FORBIDDEN_CHARACTERS.search(part):
+        return f"reserved character in {part!r} (Windows)"
+    if part[-1] in ". ":
+        return f"{part!r} ends in a dot or space, which Windows drops"
+    if _DEVICE_NAME.match(part):
+        return f"{part!r} is a Windows device name"
+    return None
 
 
 def check_command_name(name: str, *, windows: bool = True) -> str:

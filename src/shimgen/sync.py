@@ -36,7 +36,7 @@ from shimgen.environment import (
     scheme_for,
 )
 from shimgen.errors import ShimgenError
-from shimgen.install import journal as install_journal
+from shimgen.install import RecoveredInstall, pending_installs, recover_install
 from shimgen.linkrecord import LinkRecord
 from shimgen.stash import put_back_pending
 from shimgen.store import DEFAULT_KEEP, GcReport, Store
@@ -50,7 +50,7 @@ class SyncReport:
     records: list[Installed] = field(default_factory=list)  # RECORDs rewritten by the rule
     collected: GcReport | None = None
     restored: list[Path] = field(default_factory=list)  # put back after a killed 'shimgen run'
-    installs: list[install_journal.Recovered] = field(default_factory=list)  # interrupted ones, settled
+    installs: list[RecoveredInstall] = field(default_factory=list)  # interrupted ones, settled
     emptied: list[Path] = field(default_factory=list)  # empty .dist-info folders removed
 
     @property
@@ -75,7 +75,7 @@ def sync(store: Store, *, keep: int | None = DEFAULT_KEEP, platform: str | None 
     with store.locked(create=True):
         if store.initialized:
             report.restored = put_back_pending(store)
-        report.installs = [install_journal.recover(store, path) for path in install_journal.pending(store)]
+        report.installs = [recover_install(store, path) for path in pending_installs(store)]
         scheme = scheme_for(store.prefix, store.planned_layout(*platform_layout(platform)))
         site = all_installed(scheme)
         report.adopted = adopt(store, platform=platform, site=site, check_records=False)

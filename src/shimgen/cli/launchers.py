@@ -55,8 +55,7 @@ def generate(
     otherwise a config section records NAME and the prefix. At run time the
     launcher reads <prefix>\\.shimgen\\links\\NAME and starts the file it names.
     """
-    from shimgen.entrypoints import load_entry_points
-    from shimgen.generate import generate_launchers
+    from shimgen.generate import generate_launchers, load_entry_points
     from shimgen.launcher import identify, write_launcher
 
     if (name is None) == (source is None):

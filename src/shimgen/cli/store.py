@@ -82,7 +82,7 @@ def list_(store: Store, as_json: bool) -> None:
     """List the distributions in the store: current version, kept versions, commands."""
     import json
 
-    from shimgen.store.listing import dist_rows
+    from shimgen.store import dist_rows
 
     rows = dist_rows(store)
     if as_json:

@@ -12,8 +12,7 @@ from shimgen import fsutil
 from shimgen.doctor.findings import GARBAGE, Finding
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
-from shimgen.store import Store, needed_entries, readable_states
-from shimgen.store.gc import leftover_folders
+from shimgen.store import Store, leftover_folders, needed_entries, readable_states
 
 
 def garbage(store: Store, links: Mapping[str, LinkRecord | ShimgenError]) -> list[Finding]:

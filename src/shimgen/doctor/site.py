@@ -30,7 +30,7 @@ from shimgen.environment import (
     scheme_for,
 )
 from shimgen.errors import ShimgenError
-from shimgen.install import journal as install_journal
+from shimgen.install import pending_installs, recover_install
 from shimgen.linkrecord import LinkRecord
 from shimgen.shims import ShimState
 from shimgen.store import Store
@@ -46,7 +46,7 @@ class SiteCheck:
 def check_site(store: Store) -> SiteCheck:
     """Findings for the distributions shimgen manages, judged by what site-packages holds."""
     result = SiteCheck()
-    for path in install_journal.pending(store):
+    for path in pending_installs(store):
         result.claimed.add(path.stem)  # its commands are the interrupted install's to settle
     scheme = scheme_for(store.prefix, store.layout())
     for folder in empty_dist_infos(scheme):
@@ -112,7 +112,7 @@ def _two_versions(versions: list[Installed]) -> Finding:
 
 def interrupted_installs(store: Store) -> list[Finding]:
     """One finding per install (or uninstall) that stopped before it finished (shimgen.install.journal)."""
-    return [_interrupted(store, path) for path in install_journal.pending(store)]
+    return [_interrupted(store, path) for path in pending_installs(store)]
 
 
 def _interrupted(store: Store, path: Path) -> Finding:
@@ -126,7 +126,7 @@ def _interrupted(store: Store, path: Path) -> Finding:
         f"an install of {path.stem} was interrupted",
         what,
         hint="running the same install again settles it too",
-        action=functools.partial(install_journal.recover, store, path),
+        action=functools.partial(recover_install, store, path),
     )
 
 

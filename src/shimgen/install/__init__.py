@@ -16,6 +16,9 @@ Nothing resolves dependencies: wheels are installed exactly as given.
 
 from shimgen.install.installation import Installation, InstallResult
 from shimgen.install.journal import INSTALLER_NAME
+from shimgen.install.journal import Recovered as RecoveredInstall
+from shimgen.install.journal import pending as pending_installs
+from shimgen.install.journal import recover as recover_install
 from shimgen.install.lifecycle import forget_commands, refuse_mixed_rollback, remove_commands, uninstall
 from shimgen.install.prepare import (
     PreparedInstall,
@@ -34,13 +37,16 @@ __all__ = [
     "Installation",
     "PreparedInstall",
     "Progress",
+    "RecoveredInstall",
     "check_fits",
     "forget_commands",
     "install_wheel",
     "naming",
+    "pending_installs",
     "prepare_install",
     "prepare_installs",
     "progress_total",
+    "recover_install",
     "refuse_mixed_rollback",
     "remove_commands",
     "uninstall",

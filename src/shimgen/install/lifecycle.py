@@ -18,8 +18,7 @@ from shimgen.install.journal import Journal, Plan, finish, prefix_relative, reco
 from shimgen.paths import normalize_dist
 from shimgen.pe import Arch
 from shimgen.record import rewritten_record
-from shimgen.store import POSIX, WINDOWS, Layout, Store
-from shimgen.store.state import version_of
+from shimgen.store import POSIX, WINDOWS, Layout, Store, version_of
 
 
 def uninstall(store: Store, dist: str) -> tuple[str, str]:

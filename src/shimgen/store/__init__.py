@@ -12,17 +12,20 @@ Layout inside an environment prefix (the names: shimgen.paths)::
 
 The modules: ``store`` (the Store class: files, lock, publish as plan, build
 and make-current, rollback, remove), ``switch`` (the second phase, in named
-steps), ``gc``, ``layout``, ``state``, ``native`` (what ``link`` publishes).
+steps), ``reader`` (the read-only views), ``commands`` (which command belongs to whom),
+``rollback``, ``gc``, ``layout``, ``state``, ``listing`` (what ``list`` prints),
+``native`` (what ``link`` publishes).
 Everything callers use is re-exported here.
 """
 
 from shimgen.defaults import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, POSIX, WINDOWS, LayoutKind
 from shimgen.errors import NewerFormat
 from shimgen.paths import ENTRY_NAME
-from shimgen.store.gc import GcReport, needed_entries, readable_states
+from shimgen.store.gc import GcReport, leftover_folders, needed_entries, readable_states
 from shimgen.store.layout import RUNS_ON, Layout, detect_layout, make_shims
+from shimgen.store.listing import dist_rows
 from shimgen.store.native import native_entry
-from shimgen.store.state import ROLLBACK, DistState
+from shimgen.store.state import ROLLBACK, DistState, version_of
 from shimgen.store.store import PublishPlan, PublishResult, Store
 
 __all__ = [
@@ -42,8 +45,11 @@ __all__ = [
     "PublishResult",
     "Store",
     "detect_layout",
+    "dist_rows",
+    "leftover_folders",
     "make_shims",
     "native_entry",
     "needed_entries",
     "readable_states",
+    "version_of",
 ]
