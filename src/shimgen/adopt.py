@@ -83,16 +83,9 @@ def plan(
     site = all_installed(scheme) if site is None else site
     owners = _owners(site, report)
     adoptions: dict[str, Adoption] = {}
-    scripts = (
-        sorted(p for p in scheme.scripts.iterdir() if p.is_file() or p.is_symlink())
-        if scheme.scripts.is_dir()
-        else []
-    )
     companions = set()
     owned: dict[str, list[Path]] = {}
-    for path in scripts:
-        if path.is_symlink() or fsutil.is_temporary_name(path.name) or is_environment_file(path.name):
-            continue  # the environment's own interpreter, its DLLs and activation scripts: never adopted
+    for path in _candidates(scheme):
         installed = owners.get(path)
         data = path.read_bytes()
         if _is_shimgen(data):
@@ -106,14 +99,8 @@ def plan(
             if scheme.windows:
                 _plan_windows(scheme, path, data, adoption, report)
                 companions.update(adoption.companions)
-            elif data.startswith(_NATIVE_MAGIC) or (data.startswith(b"#!") and os.access(path, os.X_OK)):
-                # Kept as it is (hard-linked): a script's first line names the environment's
-                # Python by its absolute path, which runs from the store as well.
-                adoption.commands.append(Command(path.name, path.name))
-                adoption.files.append(EntryFile(path.name, path, True, link=True))
-                adoption.replaced.append(path)
-                kind = "script" if data.startswith(b"#!") else "native program"
-                adoption.described.append(f"{path.name}: {kind}")
+            else:
+                _plan_posix(path, data, adoption)
         except ShimgenError as error:  # one odd file (a name no command may have): skip it alone
             report.skipped.append((path, error.message))
     report.unowned = [p for p in report.unowned if p not in companions]
@@ -122,14 +109,53 @@ def plan(
     if check_records:
         report.repairs = records_to_repair(store, {d: v[0] for d, v in site.items()}, adopting)
     for adoption in report.adoptions:
-        # The dist's other files in Scripts (DLLs, data) go beside its programs too: a tool that
-        # looks for its siblings next to itself must find them in the store. They stay where they
-        # are as well, still listed in RECORD.
-        taken = {*adoption.replaced, *adoption.companions}
-        for path in sorted(owned[adoption.installed.dist]):
-            if path not in taken:
-                adoption.files.append(EntryFile(path.name, path, os.access(path, os.X_OK), link=True))
+        _take_siblings(adoption, owned[adoption.installed.dist])
     return report
+
+
+def _candidates(scheme: Scheme) -> list[Path]:
+    """The files in Scripts/bin that might be adopted, in name order.
+
+    Never a symlink (shimgen's own POSIX shims, or the venv's python), a temporary,
+    or the environment's own files (its interpreter, DLLs and activation scripts).
+    """
+    if not scheme.scripts.is_dir():
+        return []
+    return sorted(
+        path
+        for path in scheme.scripts.iterdir()
+        if path.is_file()
+        and not path.is_symlink()
+        and not fsutil.is_temporary_name(path.name)
+        and not is_environment_file(path.name)
+    )
+
+
+def _plan_posix(path: Path, data: bytes, adoption: Adoption) -> None:
+    """A native program or an executable script is kept as it is (hard-linked into the entry).
+
+    A script's first line names the environment's Python by its absolute path, which runs
+    from the store as well. Anything else (a data file) only goes beside them.
+    """
+    if not (data.startswith(_NATIVE_MAGIC) or (data.startswith(b"#!") and os.access(path, os.X_OK))):
+        return
+    adoption.commands.append(Command(path.name, path.name))
+    adoption.files.append(EntryFile(path.name, path, True, link=True))
+    adoption.replaced.append(path)
+    kind = "script" if data.startswith(b"#!") else "native program"
+    adoption.described.append(f"{path.name}: {kind}")
+
+
+def _take_siblings(adoption: Adoption, owned: list[Path]) -> None:
+    """The dist's other files in Scripts (DLLs, data) go beside its programs in the entry.
+
+    A tool that looks for its siblings next to itself must find them in the store. They stay
+    where they are as well, still listed in RECORD.
+    """
+    taken = {*adoption.replaced, *adoption.companions}
+    for path in sorted(owned):
+        if path not in taken:
+            adoption.files.append(EntryFile(path.name, path, os.access(path, os.X_OK), link=True))
 
 
 def _plan_windows(scheme: Scheme, path: Path, data: bytes, adoption: Adoption, report: AdoptReport) -> None:

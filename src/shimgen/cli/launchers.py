@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -102,45 +101,9 @@ def inspect(file: Path, as_json: bool) -> None:
     """
     import json
 
-    from shimgen.foreign import decode as decode_foreign
-    from shimgen.launcher import FileKind, identify, resolve_launcher
+    from shimgen.inspection import inspect_file
 
-    info = identify(file.read_bytes())
-    report: dict[str, Any] = {
-        "file": str(file),
-        "kind": info.kind.value,
-        "arch": info.arch.value if info.arch else None,
-        "machine": f"0x{info.machine:04x}" if info.machine is not None else None,
-        "subsystem": None if info.kind is FileKind.NOT_PE else ("gui" if info.gui else "console"),
-    }
-    broken = False
-    if info.kind is FileKind.OTHER_PE:
-        foreign = decode_foreign(file)
-        if foreign is not None:
-            report.update(
-                foreign_launcher=foreign.kind,
-                interpreter=foreign.interpreter,
-                entry_point=f"{foreign.module}:{foreign.attr}" if foreign.module else None,
-                notes=[
-                    "'shimgen adopt' replaces it with a shimgen launcher"
-                    if foreign.module
-                    else "a proxy for a Python interpreter, not an entry point: 'shimgen adopt' leaves it"
-                ],
-            )
-    if info.kind is FileKind.SHIMGEN_LAUNCHER:
-        resolution = resolve_launcher(file)
-        report.update(
-            standard_stub=info.standard,
-            config={"command": info.config.command, "prefix": info.config.prefix} if info.config else None,
-            command=resolution.command,
-            prefix=str(resolution.prefix),
-            link_record=str(resolution.link_record),
-            target=str(resolution.target) if resolution.target else None,
-            script=str(resolution.script) if resolution.script else None,
-            problems=resolution.problems,
-            notes=resolution.notes,
-        )
-        broken = not resolution.ok
+    report, broken = inspect_file(file)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
