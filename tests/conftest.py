@@ -1,128 +1,28 @@
-"""Shared fixtures for the native (Linux) store tests: a sandbox environment per layout.
-
-The Windows layout is exercised here too, the way cross-installation uses it
-(launchers written as files, programs checked as PE files); running it for
-real is the job of tests/wine/.
-"""
+"""The native tests' fixtures; what they share besides fixtures is in tests/helpers/."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from shimgen import resolve_launcher, stub_bytes
-from shimgen.cli import main
-from shimgen.store import PublishResult, Store, native_entry
-
-VERSION_MARK = b"\nshimgen-test-version="
-
-
-@dataclass
-class Sandbox:
-    """An environment prefix, in the Windows or the POSIX layout, plus a folder of programs to publish."""
-
-    root: Path
-    layout: str
-
-    @property
-    def prefix(self) -> Path:
-        return self.root / "my env"
-
-    @property
-    def windows(self) -> bool:
-        return self.layout == "windows"
-
-    def store(self, **options: object) -> Store:
-        return Store(self.prefix, **options)  # type: ignore[arg-type]
-
-    def program(self, name: str, version: str, *, arch: str = "x64", gui: bool = False) -> Path:
-        """A program that says which version it is: a real PE file (Windows) or a shell script."""
-        folder = self.root / "sources" / version
-        folder.mkdir(parents=True, exist_ok=True)
-        if self.windows:
-            path = folder / f"{name}.exe"
-            path.write_bytes(stub_bytes(arch, gui) + VERSION_MARK + version.encode())
-        else:
-            path = folder / name
-            path.write_text(f"#!/bin/sh\necho {name} {version}\n")
-            path.chmod(0o755)
-        return path
-
-    def publish(
-        self, dist: str, version: str, *names: str, gui: Sequence[str] = (), extras: Sequence[Path] = ()
-    ) -> PublishResult:
-        store = self.store()
-        programs = [self.program(name, version) for name in names or (dist,)]
-        files, commands = native_entry(
-            programs, gui, extras, layout=store.planned_layout(self.layout, self.arch)
-        )
-        return store.publish(dist, version, files, commands, kind=self.layout, arch=self.arch)
-
-    @property
-    def arch(self) -> str | None:
-        return "x64" if self.windows else None
-
-    def shim(self, command: str) -> Path:
-        return (
-            self.prefix
-            / ("Scripts" if self.windows else "bin")
-            / (f"{command}.exe" if self.windows else command)
-        )
-
-    def resolved(self, command: str) -> Path | None:
-        """The program file the command's shim runs now, or None if it would fail."""
-        shim = self.shim(command)
-        if not os.path.lexists(shim):
-            return None
-        if self.windows:
-            resolution = resolve_launcher(shim)
-            return resolution.target if resolution.ok else None
-        target = Path(os.path.realpath(shim))
-        return target if target.is_file() else None
-
-    def runs(self, command: str) -> str | None:
-        """The version the command runs now (read from the program it resolves to)."""
-        program = self.resolved(command)
-        if program is None:
-            return None
-        data = program.read_bytes()
-        if self.windows:
-            return data.rpartition(VERSION_MARK)[2].decode()
-        return data.decode().split()[-1]
-
-    def snapshot(self) -> dict[str, object]:
-        """Every path under the prefix with its bytes (or symlink target): to show nothing changed."""
-        tree: dict[str, object] = {}
-        if self.prefix.exists():
-            for path in sorted(self.prefix.rglob("*")):
-                key = path.relative_to(self.prefix).as_posix()
-                if path.is_symlink():
-                    tree[key] = ("symlink", os.readlink(path))
-                elif path.is_file():
-                    tree[key] = path.read_bytes()
-                else:
-                    tree[key] = "dir"
-        return tree
+from tests.helpers.sandbox import Sandbox
 
 
 @pytest.fixture(params=["windows", "posix"])
 def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
+    """An empty environment prefix, once in each layout (tests.helpers.sandbox)."""
     box = Sandbox(tmp_path, request.param)
     box.prefix.mkdir()
     return box
 
 
-def run(*args: str | Path) -> tuple[int, str, str]:
-    """``shimgen ARGS`` in this process: its exit code, stdout and stderr."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
+@pytest.fixture
+def box(sandbox: Sandbox) -> Sandbox:
+    """The sandbox, by the name the command-line tests give it."""
+    return sandbox
 
 
 @pytest.fixture
@@ -131,10 +31,3 @@ def venv(tmp_path: Path) -> Path:
     prefix = tmp_path / "my venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
     return prefix
-
-
-def pip(venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The test runner's pip, working on ``venv`` (``--python``): it reads what shimgen wrote."""
-    python = venv / "bin" / "python"
-    command = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check", *args]
-    return subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300)

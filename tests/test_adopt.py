@@ -1,71 +1,27 @@
 """adopt: an environment laid out the way pip, uv or easy_install leave it, taken over by shimgen.
 
 The distlib launchers are made by distlib itself (its own t64/w64 stubs); setuptools' pair uses
-setuptools' own cli-64.exe. uv's trampolines are built here from uv's documented format around
-a real PE stub: uv compiles its stubs into uv.exe, so there is no file to take them from.
+setuptools' own cli-64.exe. uv's trampolines are built from uv's documented format around a real
+PE stub (tests.helpers.foreign).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import struct
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
-import distlib
 import pytest
-from click.testing import CliRunner
-from distlib.scripts import ScriptMaker
 
 from shimgen import stub_bytes
-from shimgen.cli import main
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.foreign import decode, parse_shebang
 from shimgen.store import Store
-from tests.wheels import assert_record_is_true, record_hash
-
-DISTLIB = Path(distlib.__file__).parent
-PYTHON = r"C:\Program Files\my venv\Scripts\python.exe"
-
-
-class WindowsScriptMaker(ScriptMaker):
-    """distlib's ScriptMaker as it behaves on Windows (pip's quoting of paths with spaces)."""
-
-    def _get_launcher(self, kind: str) -> bytes:
-        return (DISTLIB / f"{kind}64.exe").read_bytes()
-
-    def _build_shebang(self, executable: bytes, post_interp: bytes) -> bytes:
-        return b'#!"' + executable + b'"' + post_interp + b"\n"
-
-
-def distlib_launcher(folder: Path, spec: str, gui: bool = False) -> Path:
-    maker = WindowsScriptMaker(None, str(folder), add_launchers=True)
-    maker._is_nt = True
-    maker.executable = PYTHON  # distlib itself makes it pythonw.exe for GUI scripts
-    maker.variants = {""}
-    (path,) = maker.make(spec, {"gui": True} if gui else None)
-    return Path(path)
-
-
-def uv_trampoline(kind: bytes, python: str, main: str | None = None) -> bytes:
-    archive = b""
-    if main is not None:
-        buffer = BytesIO()
-        with zipfile.ZipFile(buffer, "w") as opened:
-            opened.writestr("__main__.py", main)
-        archive = buffer.getvalue()
-    path = python.encode()
-    return (DISTLIB / "t64.exe").read_bytes() + archive + path + struct.pack("<I", len(path)) + kind
-
-
-# uv's own template (crates/uv-install-wheel, 0.5 and later), exactly.
-UV_MAIN = (
-    '# -*- coding: utf-8 -*-\nimport sys\nfrom uvtool.cli import main\nif __name__ == "__main__":\n'
-    '    if sys.argv[0].endswith("-script.pyw"):\n        sys.argv[0] = sys.argv[0][:-11]\n'
-    '    elif sys.argv[0].endswith(".exe"):\n        sys.argv[0] = sys.argv[0][:-4]\n    sys.exit(main())\n'
-)
+from tests.helpers.cli import run
+from tests.helpers.foreign import DISTLIB, PYTHON, UV_MAIN, distlib_launcher, uv_trampoline
+from tests.helpers.wheels import assert_record_is_true, record_hash
 
 
 def test_decode_each_kind(tmp_path: Path) -> None:
@@ -163,11 +119,6 @@ def snapshot(prefix: Path) -> dict[str, bytes]:
     return {
         p.relative_to(prefix).as_posix(): p.read_bytes() for p in sorted(prefix.rglob("*")) if p.is_file()
     }
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_adopt_dry_run_then_adopt_then_nothing(tmp_path: Path) -> None:

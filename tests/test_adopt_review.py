@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tracemalloc
 import zipfile
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,10 @@ import pytest
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.foreign import decode
 from shimgen.store import Store
-from tests.conftest import run
-from tests.test_adopt import DISTLIB, WindowsScriptMaker, dist_info, pip_style_environment
-from tests.wheels import assert_record_follows_rule
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.cli import run
+from tests.helpers.foreign import DISTLIB, WindowsScriptMaker, zipped_main
+from tests.helpers.wheels import assert_record_follows_rule
+from tests.test_adopt import dist_info, pip_style_environment
 
 
 def launcher_for(folder: Path, spec: str, python: str) -> Path:
@@ -34,13 +32,6 @@ def launcher_for(folder: Path, spec: str, python: str) -> Path:
     maker.variants = {""}
     (path,) = maker.make(spec)
     return Path(path)
-
-
-def zipped_main(main_py: bytes, compression: int = zipfile.ZIP_STORED) -> bytes:
-    buffer = BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as opened:
-        opened.writestr("__main__.py", main_py)
-    return buffer.getvalue()
 
 
 def test_a_launcher_for_another_python_is_left_alone_and_listed(tmp_path: Path) -> None:

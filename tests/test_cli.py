@@ -3,15 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from shimgen.cli import main
 from shimgen.launcher import stub_bytes
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from tests.helpers.cli import run
 
 
 def test_generate_standard_and_configured(tmp_path: Path) -> None:

@@ -10,32 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from shimgen.cli import main
-from tests.conftest import Sandbox
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), env=env)
-    return result.exit_code, result.stdout, result.stderr
+from tests.helpers.cli import link, run
+from tests.helpers.sandbox import Sandbox
 
 
 def shimgen(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     return subprocess.run(
         [sys.executable, "-m", "shimgen", *args], capture_output=True, text=True, timeout=60, **kwargs
     )
-
-
-@pytest.fixture
-def box(sandbox: Sandbox) -> Sandbox:
-    return sandbox
-
-
-def link(box: Sandbox, version: str, *names: str, extra: tuple[str, ...] = ()) -> tuple[int, str, str]:
-    programs = [str(box.program(n, version)) for n in names or ("tool",)]
-    platform = ["--platform", box.layout] + (["--arch", "x64"] if box.windows else [])
-    return run("link", "--prefix", str(box.prefix), *platform, *extra, "tool", version, *programs)
 
 
 def test_link_list_rollback_remove_gc_doctor(box: Sandbox) -> None:

@@ -21,8 +21,9 @@ import pytest
 
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
-from tests.conftest import pip, run
-from tests.wheels import assert_record_follows_rule, build_wheel
+from tests.helpers.cli import pip, run, shimgen_run
+from tests.helpers.environments import site_of
+from tests.helpers.wheels import assert_record_follows_rule, build_wheel
 
 UV = Path(sys.executable).with_name("uv")
 
@@ -68,29 +69,14 @@ def uv(venv: Path, *args: str | Path, check: bool = True) -> subprocess.Complete
     return result
 
 
-def shimgen_run(venv: Path, *command: str | Path) -> subprocess.CompletedProcess[str]:
-    """``shimgen run --prefix VENV -- COMMAND`` as its own process (it exits with the installer's status)."""
-    return subprocess.run(
-        [sys.executable, "-m", "shimgen", "run", "--prefix", str(venv), "--", *map(str, command)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "UV_CACHE_DIR": str(venv.parent / "uv-cache"), "UV_NO_CONFIG": "1"},
-    )
-
-
 def output(program: Path, *args: str) -> str:
     return subprocess.run([program, *args], capture_output=True, text=True, timeout=60, check=True).stdout
-
-
-def site_packages(venv: Path) -> Path:
-    return next((venv / "lib").glob("python3.*/site-packages"))
 
 
 def assert_clean(venv: Path, version: str | None) -> None:
     """doctor finds no problem; the commands run ``version`` (None: gone), as site-packages says."""
     assert [f for f in doctor(Store(venv)) if f.severity == PROBLEM] == []
-    infos = sorted(site_packages(venv).glob("tool-*.dist-info"))
+    infos = sorted(site_of(venv).glob("tool-*.dist-info"))
     if version is None:
         assert infos == [] and not os.path.lexists(venv / "bin" / "tool")
         assert not os.path.lexists(venv / "bin" / "tool-native")
@@ -254,7 +240,7 @@ def test_an_installer_killed_halfway_then_sync(tmp_path: Path, synced: Path) -> 
     consistent environment (doctor clean, the commands run the version site-packages holds), or
     names what it could not bring back and the reinstall that does; following that hint does."""
     wheels = [tool_wheel(tmp_path / f"w{v}", v, padding=1500) for v in ("2.0", "3.0")]
-    site = site_packages(synced)
+    site = site_of(synced)
     halfway = 0
     for attempt, delay in enumerate((0.0, 0.001, 0.003, 0.006, 0.01, 0.02, 0.05)):
         wheel = wheels[attempt % 2]
@@ -296,7 +282,7 @@ def follow_hint(venv: Path, out: str, wheel: Path) -> None:
     """Do what sync's hint says: reinstall with uv, or first delete a dist-info no installer can read."""
     if "no installer can uninstall it: delete the folder " in out:
         folder = out.split("delete the folder ", 1)[1].split(", then install", 1)[0]
-        assert Path(folder).parent == site_packages(venv), out
+        assert Path(folder).parent == site_of(venv), out
         shutil.rmtree(folder)
         uv(venv, "pip", "install", wheel)
     else:

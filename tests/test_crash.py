@@ -25,8 +25,8 @@ from shimgen import ShimgenError, fsutil
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.entry import verify_entry
 from shimgen.store import native_entry
-from tests.conftest import Sandbox
-from tests.faults import FaultInjector, SimulatedCrash
+from tests.helpers.faults import FaultInjector, SimulatedCrash
+from tests.helpers.sandbox import Sandbox
 
 
 @dataclass

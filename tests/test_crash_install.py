@@ -27,8 +27,8 @@ from shimgen.install import install_wheel, uninstall
 from shimgen.launcher import resolve_launcher
 from shimgen.store import Store
 from shimgen.sync import sync
-from tests.faults import FaultInjector, SimulatedCrash
-from tests.wheels import assert_record_follows_rule, build_wheel
+from tests.helpers.faults import FaultInjector, SimulatedCrash
+from tests.helpers.wheels import assert_record_follows_rule, build_wheel
 
 ENTRY_POINTS = "[console_scripts]\ntool = tool:main\n"
 

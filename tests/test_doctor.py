@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import os
 
-from shimgen.doctor import GARBAGE, PROBLEM, Finding, doctor
+from shimgen.doctor import GARBAGE, PROBLEM, doctor
 from shimgen.entry import MANIFEST_NAME
-from tests.conftest import Sandbox
-
-
-def kinds(findings: list[Finding], severity: str = PROBLEM) -> list[str]:
-    return sorted(f.kind for f in findings if f.severity == severity)
-
-
-def problems(sandbox: Sandbox) -> list[str]:
-    return kinds(doctor(sandbox.store()))
+from tests.helpers.environments import kinds, problems
+from tests.helpers.sandbox import Sandbox
 
 
 def test_clean_environment_and_non_shimgen_prefix(sandbox: Sandbox) -> None:

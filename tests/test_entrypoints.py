@@ -11,7 +11,7 @@ from shimgen import EntryPoint, ShimgenError, load_entry_points
 from shimgen.entrypoints import from_entry_points_txt, from_pyproject
 from shimgen.errors import PathRefused
 from shimgen.wheelfile import WheelFile
-from tests.wheels import build_wheel
+from tests.helpers.wheels import build_wheel
 
 ENTRY_POINTS = """
 [console_scripts]

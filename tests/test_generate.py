@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from shimgen import EntryPoint, ShimgenError, generate_launchers, identify, stub_bytes
 from shimgen.cli import main
-from tests.wheels import build_wheel
+from tests.helpers.cli import run
+from tests.helpers.wheels import build_wheel
 
 
 @pytest.mark.parametrize("arch", ["x86", "x64", "arm64"])
@@ -37,11 +38,6 @@ def test_generate_launchers_for_another_layout(tmp_path: Path) -> None:
     written = generate_launchers({"tool": "m:f"}, tmp_path, arch="x64", prefix="C:\\tools")
     config = identify(written["tool"].read_bytes()).config
     assert config is not None and config.prefix == "C:\\tools" and config.command is None
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_cli_generate_from_every_source(tmp_path: Path) -> None:
@@ -83,7 +79,6 @@ def test_cli_generate_usage_errors(tmp_path: Path) -> None:
 def test_out_of_the_wrong_kind_says_so(tmp_path: Path) -> None:
     """A folder where a file is wanted failed with a rename error and a hint about permissions; a
     file where a folder is wanted said the output folder does not exist."""
-    from click.testing import CliRunner
 
     folder = tmp_path / "out"
     folder.mkdir()

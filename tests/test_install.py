@@ -10,8 +10,8 @@ from pathlib import Path
 from shimgen import stub_bytes
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
-from tests.conftest import pip, run
-from tests.wheels import (
+from tests.helpers.cli import pip, run
+from tests.helpers.wheels import (
     assert_record_follows_rule,
     assert_record_is_true,
     build_wheel,

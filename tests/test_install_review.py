@@ -17,28 +17,11 @@ import pytest
 
 from shimgen.errors import ShimgenError
 from shimgen.wheelfile import WheelFile
-from tests.conftest import pip, run
-from tests.wheels import assert_record_is_true, build_wheel, record_hash
+from tests.helpers.cli import pip, run
+from tests.helpers.environments import site_of, snapshot
+from tests.helpers.wheels import assert_record_is_true, build_wheel, record_hash
 
 TOOL_POINTS = "[console_scripts]\ntool = tool:main\n"
-
-
-def site_of(venv: Path) -> Path:
-    return next((venv / "lib").glob("python3.*/site-packages"))
-
-
-def snapshot(prefix: Path) -> dict[str, bytes | str]:
-    """Every file's bytes and every symlink's target under ``prefix`` (the lock file aside)."""
-    found: dict[str, bytes | str] = {}
-    for path in sorted(prefix.rglob("*")):
-        name = path.relative_to(prefix).as_posix()
-        if path.is_symlink():
-            found[name] = os.readlink(path)
-        elif path.is_file() and path.name != "lock":
-            found[name] = path.read_bytes()
-        elif path.is_dir():
-            found[name] = "<dir>"
-    return found
 
 
 def tool_wheel(folder: Path, version: str, files: dict[str, bytes] | None = None, **kwargs: object) -> Path:

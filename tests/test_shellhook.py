@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shimgen.shellhook import changes_environment, hook
-from tests.conftest import run
+from tests.helpers.cli import run
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from shimgen import ShimgenError, stub_bytes
 from shimgen.entry import MANIFEST_NAME, Command, EntryFile
 from shimgen.errors import PathRefused
 from shimgen.store import Store, native_entry
-from tests.conftest import Sandbox
+from tests.helpers.sandbox import Sandbox
 
 
 def test_publish_creates_entry_link_and_shim(sandbox: Sandbox) -> None:

@@ -13,11 +13,8 @@ from shimgen import ShimgenError, write_launcher
 from shimgen.doctor import NOTE, PROBLEM, doctor
 from shimgen.entry import MANIFEST_NAME, Command, EntryFile
 from shimgen.errors import PathRefused
-from tests.conftest import Sandbox
-
-
-def problems(box: Sandbox) -> list[str]:
-    return sorted(f.kind for f in doctor(box.store()) if f.severity == PROBLEM)
+from tests.helpers.environments import problems
+from tests.helpers.sandbox import Sandbox
 
 
 def test_gc_keeps_an_interrupted_rollback_pending(sandbox: Sandbox) -> None:

@@ -17,11 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from shimgen.doctor import PROBLEM, doctor
+from shimgen.doctor import doctor
 from shimgen.install import install_wheel
 from shimgen.store import Store
-from tests.conftest import run
-from tests.wheels import assert_record_follows_rule, build_wheel
+from tests.helpers.cli import run
+from tests.helpers.environments import (
+    assert_synced_and_clean,
+    delete_as_an_installer,
+    problems,
+    record,
+    shims,
+    stub_program,
+)
+from tests.helpers.wheels import assert_record_follows_rule, build_wheel
 
 ENTRY_POINTS = "[console_scripts]\ntool = tool:main\n"
 
@@ -39,7 +47,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         (prefix / "bin" / "python").symlink_to(sys.executable)
     program = {
         "tool-1.0.data/scripts/tool-native.exe" if windows else "tool-1.0.data/scripts/tool-native": (
-            _stub_program() if windows else b"#!/bin/sh\necho native\n"
+            stub_program() if windows else b"#!/bin/sh\necho native\n"
         )
     }
     wheel = build_wheel(
@@ -53,32 +61,6 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return prefix
 
 
-def _stub_program() -> bytes:
-    from shimgen import stub_bytes
-
-    return stub_bytes("x64", False) + b"\nthe native program"
-
-
-def problems(prefix: Path) -> list[str]:
-    return sorted(f.kind for f in doctor(Store(prefix)) if f.severity == PROBLEM)
-
-
-def shims(prefix: Path) -> list[str]:
-    folder = prefix / ("Scripts" if (prefix / "Scripts").is_dir() else "bin")
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("tool"))
-
-
-def record(prefix: Path) -> Path:
-    return next(prefix.glob("**/site-packages/tool-1.0.dist-info/RECORD"))
-
-
-def assert_synced_and_clean(prefix: Path) -> None:
-    assert problems(prefix) == []
-    assert_record_follows_rule(record(prefix).parent)
-    code, out, _ = run("sync", "--prefix", prefix)
-    assert (code, out) == (0, "in sync: nothing to adopt or repair\n")
-
-
 def test_hard_linked_launchers_and_record_order(env: Path) -> None:
     names = shims(env)
     assert len(names) == 2
@@ -90,7 +72,7 @@ def test_hard_linked_launchers_and_record_order(env: Path) -> None:
 
 def test_uninstalled_by_pip_doctor_fix_removes_the_commands_not_restores_them(env: Path) -> None:
     """pip deleted what RECORD lists (the shims first); the store still has the commands."""
-    _delete_as_an_installer(env, stop_at=None)
+    delete_as_an_installer(env, stop_at=None)
     assert shims(env) == []
     assert problems(env) == ["uninstalled"]
     code, out, _ = run("doctor", "--fix", "--prefix", env)
@@ -114,7 +96,7 @@ def test_the_legacy_uv_failure_is_repaired_by_sync(env: Path) -> None:
     its bytes checked against that RECORD) and rewrites the RECORD by the rule."""
     _make_record_legacy(env)
     native = "tool-native.exe" if (env / "Scripts").is_dir() else "tool-native"
-    _delete_as_an_installer(env, stop_at=native)
+    delete_as_an_installer(env, stop_at=native)
     assert not (env / ".shimgen" / "dists" / "tool.json").exists()
     assert not any((env / ".shimgen" / "links").iterdir())
     assert problems(env)  # named, whatever the store-level view adds
@@ -127,7 +109,7 @@ def test_the_legacy_uv_failure_is_repaired_by_sync(env: Path) -> None:
 
 def test_a_version_without_commands_loses_the_old_ones(env: Path, tmp_path: Path) -> None:
     """uv upgraded tool to 2.0, which has no commands: its old launchers were deleted with 1.0."""
-    _delete_as_an_installer(env, stop_at=None)
+    delete_as_an_installer(env, stop_at=None)
     site = next(env.glob("**/site-packages"))
     info = site / "tool-2.0.dist-info"
     info.mkdir()
@@ -150,18 +132,6 @@ def _make_record_legacy(prefix: Path) -> None:
             rows.insert(0, [os.path.relpath(file, lib), f"sha256={digest}", str(len(data))])
     rows.sort(key=lambda row: row[0])  # as uv and pip write RECORD: sorted, so ../../.shimgen/ first
     path.write_text("".join(",".join(row) + "\n" for row in rows))
-
-
-def _delete_as_an_installer(prefix: Path, stop_at: str | None) -> None:
-    """What uv's uninstall does: delete RECORD's rows in order; stop at ``stop_at`` (a running file)."""
-    path = record(prefix)
-    for row in list(csv.reader(path.read_text().splitlines())):
-        target = Path(os.path.normpath(path.parent.parent / row[0]))
-        if stop_at is not None and target.name == stop_at and "store" in target.parts:
-            return  # the running program in the store: Access is denied (os error 5)
-        if os.path.lexists(target) and not target.is_dir():
-            target.unlink()
-    path.parent.rmdir() if not any(path.parent.iterdir()) else None
 
 
 def test_doctor_names_a_second_dist_info(env: Path) -> None:
@@ -216,7 +186,7 @@ def test_a_tampered_entry_of_an_installed_dist_says_reinstall_not_rollback(env: 
 
 def test_an_empty_dist_info_an_installer_left_is_named_and_removed(env: Path) -> None:
     """uv killed right after making tool-2.0.dist-info: an empty folder, taken for an install."""
-    _delete_as_an_installer(env, stop_at=None)
+    delete_as_an_installer(env, stop_at=None)
     empty = next(env.glob("**/site-packages")) / "tool-2.0.dist-info"
     empty.mkdir()
     assert problems(env) == ["empty-dist-info", "uninstalled"]

@@ -12,8 +12,8 @@ import pytest
 from shimgen.errors import ShimgenError
 from shimgen.pe import Arch
 from shimgen.tags import check_wheel_fits, environment_machines, environment_python
-from tests.conftest import run
-from tests.wheels import build_wheel
+from tests.helpers.cli import run
+from tests.helpers.wheels import build_wheel
 
 MACHINE = sysconfig.get_platform().split("-", 1)[-1]
 

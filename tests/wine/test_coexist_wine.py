@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from shimgen.launcher import FileKind, identify
-from tests.wheels import assert_record_follows_rule, build_wheel
+from tests.helpers.wheels import assert_record_follows_rule, build_wheel
 from tests.wine.conftest import (
     WindowsShimgen,
     Wine,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wheels import assert_record_is_true, build_wheel, record_hash
+from tests.helpers.wheels import assert_record_is_true, build_wheel, record_hash
 from tests.wine.conftest import WindowsShimgen, Wine, windows_path
 
 pytestmark = pytest.mark.wine

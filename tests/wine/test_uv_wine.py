@@ -21,7 +21,7 @@ from shimgen import foreign
 from shimgen.adopt import adopt
 from shimgen.launcher import FileKind, identify
 from shimgen.store import Store
-from tests.wheels import build_wheel
+from tests.helpers.wheels import build_wheel
 from tests.wine.conftest import Wine, uv_exe, windows_path
 
 pytestmark = pytest.mark.wine
