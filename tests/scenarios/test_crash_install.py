@@ -1,5 +1,5 @@
 """Crash consistency of the library side: install, uninstall and adopt, interrupted at every filesystem
-step in turn (tests/faults.py), each followed by one of the documented repairs, in rotation:
+step in turn (tests/helpers/faults.py), each followed by one of the documented repairs, in rotation:
 running the same command again, ``shimgen doctor --fix``, ``shimgen sync``.
 
 After the crash: every shim that exists resolves to a complete store entry. After the repair:
