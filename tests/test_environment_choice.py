@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from shimgen.environment_choice import NoEnvironment, choose_environment
 from shimgen.errors import ShimgenError
+from tests.helpers.cli import link, run
+from tests.helpers.sandbox import Sandbox
 
 
 def venv(folder: Path) -> Path:
@@ -63,3 +66,26 @@ def test_a_named_prefix_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ShimgenError, match="not an existing folder \\(from VIRTUAL_ENV\\)") as caught:
         choose_environment(environ={"VIRTUAL_ENV": str(tmp_path / "gone")}, cwd=tmp_path, own_prefix=None)
     assert not isinstance(caught.value, NoEnvironment)  # a wrong path is an error (1), not usage (2)
+
+
+def test_prefix_defaults_to_the_active_virtual_environment(
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link(box, "1.0")
+    code, out, _ = run("list", env={"VIRTUAL_ENV": str(box.prefix)})
+    assert code == 0 and out.startswith("tool 1.0")
+    # No environment named, none found from here, shimgen not in one: a usage error listing what was tried.
+    monkeypatch.chdir(box.root)
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
+    code, _, err = run("list", env={"VIRTUAL_ENV": ""})
+    assert code == 2 and "no environment chosen; tried: --prefix (not given); VIRTUAL_ENV (not set)" in err
+    assert f"a .venv in {box.root} or a folder above it (none)" in err and "pass --prefix DIR" in err
+    # A project's .venv, from a folder below it.
+    (box.root / ".venv").symlink_to(box.prefix)
+    (box.prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (box.root / "src").mkdir()
+    monkeypatch.chdir(box.root / "src")
+    code, out, _ = run("list", env={"VIRTUAL_ENV": ""})
+    assert code == 0 and out.startswith("tool 1.0")
+    code, _, err = run("gc", "--prefix", str(box.root / "nowhere"))
+    assert code == 1 and "not an existing folder" in err and "nowhere" in err

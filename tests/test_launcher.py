@@ -1,5 +1,11 @@
+"""Launcher bytes for any Windows target, what an existing launcher runs, and the six shipped stubs
+(checked statically with pefile, all three architectures)."""
+
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pefile
@@ -16,8 +22,9 @@ from shimgen import (
     write_launcher,
 )
 from shimgen.errors import PathRefused, ShimgenError
+from shimgen.launcher import stub_name
 from shimgen.linkrecord import LauncherConfig
-from shimgen.pe import add_section, read_pe_info, read_section
+from shimgen.pe import SUBSYSTEM_CONSOLE, SUBSYSTEM_GUI, imported_dlls, read_manifest, read_pe_info
 
 
 def test_standard_launcher_is_the_stub() -> None:
@@ -41,14 +48,6 @@ def test_configured_launcher_has_a_valid_config_section(arch: Arch, gui: bool) -
     stub = pefile.PE(data=stub_bytes(arch, gui))
     for old, new in zip(stub.sections, pe.sections):
         assert old.get_data() == new.get_data()
-
-
-def test_add_section_refuses_overlays_and_long_names() -> None:
-    with pytest.raises(ShimgenError, match="overlay"):
-        add_section(stub_bytes("x64") + b"zipdata", ".shimcfg", b"x")
-    with pytest.raises(ValueError):
-        add_section(stub_bytes("x64"), ".toolongname", b"x")
-    assert read_section(add_section(stub_bytes("x86"), ".extra", b"hello"), ".extra") == b"hello"
 
 
 def test_identify_other_files() -> None:
@@ -129,10 +128,6 @@ def test_resolve_launcher_refuses_non_launchers(tmp_path: Path) -> None:
         resolve_launcher(tmp_path / "x.exe")
 
 
-def test_pe_info_of_garbage_is_none() -> None:
-    assert read_pe_info(b"") is None
-
-
 def test_identify_knows_a_shipped_stub_without_parsing_it_and_says_the_same_as_a_parse() -> None:
     from shimgen.launcher import _identify_parsed, _shipped_stubs
 
@@ -143,3 +138,82 @@ def test_identify_knows_a_shipped_stub_without_parsing_it_and_says_the_same_as_a
             info = identify(data)
             assert info == _identify_parsed(data) and info.standard and info.gui == gui
             assert info.arch is not None and info.arch.value == arch
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+MACHINES = {Arch.X86: 0x014C, Arch.X64: 0x8664, Arch.ARM64: 0xAA64}
+
+
+STUBS = [
+    pytest.param(arch, gui, id=f"{arch}-{'gui' if gui else 'console'}")
+    for arch in Arch
+    for gui in (False, True)
+]
+
+
+@pytest.mark.parametrize(("arch", "gui"), STUBS)
+def test_stub_headers_and_size(arch: Arch, gui: bool) -> None:
+    data = stub_bytes(arch, gui)
+    assert len(data) <= 8 * 1024
+    info = read_pe_info(data)
+    assert info is not None
+    assert info.machine == MACHINES[arch]
+    assert info.subsystem == (SUBSYSTEM_GUI if gui else SUBSYSTEM_CONSOLE)
+    assert ".shimcfg" not in info.sections  # the standard layout carries no per-command data
+
+
+@pytest.mark.parametrize(("arch", "gui"), STUBS)
+def test_stub_imports_only_kernel32_and_user32_for_gui(arch: Arch, gui: bool) -> None:
+    imports = imported_dlls(stub_bytes(arch, gui))
+    assert set(imports) == ({"kernel32.dll", "user32.dll"} if gui else {"kernel32.dll"})
+    assert "CreateProcessW" in imports["kernel32.dll"]
+    assert "AssignProcessToJobObject" in imports["kernel32.dll"]
+    if gui:
+        assert {"MessageBoxW", "AllowSetForegroundWindow"} <= set(imports["user32.dll"])
+
+
+@pytest.mark.parametrize(("arch", "gui"), STUBS)
+def test_stub_manifest_as_invoker_and_long_path_aware(arch: Arch, gui: bool) -> None:
+    manifest = read_manifest(stub_bytes(arch, gui))
+    assert manifest is not None
+    text = manifest.decode("utf-8")
+    assert 'level="asInvoker"' in text
+    assert ">true</longPathAware>" in text
+    assert 'xmlns="http://schemas.microsoft.com/SMI/2016/WindowsSettings"' in text
+
+
+@pytest.mark.parametrize(("arch", "gui"), STUBS)
+def test_stub_is_recognised_as_standard_launcher(arch: Arch, gui: bool) -> None:
+    info = identify(stub_bytes(arch, gui))
+    assert (info.kind, info.arch, info.gui, info.standard) == (FileKind.SHIMGEN_LAUNCHER, arch, gui, True)
+
+
+def test_readme_gives_the_stub_sizes() -> None:
+    """README's sizes table ("The launcher stubs") is what ships."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for variant, gui in (("console", False), ("GUI", True)):
+        row = next(line for line in lines if line.startswith(f"| {variant} | "))
+        sizes = [int(cell.strip().replace(",", "")) for cell in row.strip("|").split("|")[1:]]
+        assert sizes == [len(stub_bytes(arch, gui)) for arch in (Arch.X86, Arch.X64, Arch.ARM64)], row
+
+
+def test_sha256sums_match_shipped_stubs() -> None:
+    sums = dict(
+        reversed(line.split("  "))
+        for line in (ROOT / "launcher_stubs" / "SHA256SUMS").read_text().splitlines()
+    )
+    assert sorted(sums) == sorted(stub_name(arch, gui) for arch in Arch for gui in (False, True))
+    for name, digest in sums.items():
+        assert hashlib.sha256((ROOT / "src" / "shimgen" / "stubs" / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.zig
+def test_stubs_rebuild_byte_for_byte() -> None:
+    """The shipped binaries are provably built from the shipped source."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "launcher_stubs" / "build.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "6 stubs rebuilt byte-for-byte" in result.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -75,17 +74,3 @@ def test_every_shell_gets_a_hook() -> None:
     code, out, _ = run("shell-hook", "zsh")
     assert code == 0 and out == hook("zsh")
     assert run("shell-hook", "fish")[0] == 2
-
-
-def test_only_installs_runs_anything_else_directly_without_an_environment(tmp_path: Path) -> None:
-    """cmd's doskey sends every call through; a non-installing one needs no environment, no lock."""
-    true = shutil.which("true")
-    assert true is not None
-    result = subprocess.run(
-        [sys.executable, "-m", "shimgen", "run", "--only-installs", "--prefix", str(tmp_path), "--", true],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PATH": os.environ["PATH"]},
-    )
-    assert result.returncode == 0 and result.stderr == "" and not (tmp_path / ".shimgen").exists()

@@ -1,24 +1,13 @@
-"""The store's command line: the verbs, --prefix, --json, exit codes, and two writers at once."""
+"""The store's command line: the verbs, --prefix, --json, exit codes."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
-
-import pytest
 
 from tests.helpers.cli import link, run
 from tests.helpers.sandbox import Sandbox
-
-
-def shimgen(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run(
-        [sys.executable, "-m", "shimgen", *args], capture_output=True, text=True, timeout=60, **kwargs
-    )
 
 
 def test_link_list_rollback_remove_gc_doctor(box: Sandbox) -> None:
@@ -48,29 +37,6 @@ def test_link_list_rollback_remove_gc_doctor(box: Sandbox) -> None:
     assert code == 0 and len(json.loads(out)["removed"]) == 2
     assert run("gc", "--prefix", prefix) == (0, "nothing to collect\n", "")
     assert run("list", "--prefix", prefix) == (0, "no distributions\n", "")
-
-
-def test_prefix_defaults_to_the_active_virtual_environment(
-    box: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    link(box, "1.0")
-    code, out, _ = run("list", env={"VIRTUAL_ENV": str(box.prefix)})
-    assert code == 0 and out.startswith("tool 1.0")
-    # No environment named, none found from here, shimgen not in one: a usage error listing what was tried.
-    monkeypatch.chdir(box.root)
-    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
-    code, _, err = run("list", env={"VIRTUAL_ENV": ""})
-    assert code == 2 and "no environment chosen; tried: --prefix (not given); VIRTUAL_ENV (not set)" in err
-    assert f"a .venv in {box.root} or a folder above it (none)" in err and "pass --prefix DIR" in err
-    # A project's .venv, from a folder below it.
-    (box.root / ".venv").symlink_to(box.prefix)
-    (box.prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    (box.root / "src").mkdir()
-    monkeypatch.chdir(box.root / "src")
-    code, out, _ = run("list", env={"VIRTUAL_ENV": ""})
-    assert code == 0 and out.startswith("tool 1.0")
-    code, _, err = run("gc", "--prefix", str(box.root / "nowhere"))
-    assert code == 1 and "not an existing folder" in err and "nowhere" in err
 
 
 def test_doctor_exit_codes_and_json(box: Sandbox) -> None:
@@ -124,71 +90,6 @@ def test_help_explains_each_verb() -> None:
         assert code == 0 and phrase in " ".join(out.split()) and "--prefix" in out, verb
 
 
-HOLD_LOCK = """
-import sys, time
-from shimgen.store import Store
-with Store(sys.argv[1]).locked():
-    print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
-"""
-
-
-def _hold_lock(prefix: Path, seconds: float) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(prefix), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-    return holder
-
-
-def test_second_writer_fails_clearly_when_the_lock_is_not_released(box: Sandbox) -> None:
-    link(box, "1.0")
-    before = box.snapshot()
-    holder = _hold_lock(box.prefix, 30)
-    try:
-        program = box.program("tool", "2.0")
-        started = time.monotonic()
-        result = shimgen(
-            "link", "--prefix", str(box.prefix), "--lock-timeout", "0.5", "tool", "2.0", str(program)
-        )
-        assert result.returncode == 1
-        assert "another shimgen is changing this environment (waited 0.5 s for its lock)" in result.stderr
-        assert str(box.prefix / ".shimgen" / "lock") in result.stderr
-        assert time.monotonic() - started < 20
-    finally:
-        holder.kill()
-        holder.wait()
-    assert box.snapshot() == before and box.runs("tool") == "1.0"
-
-
-def test_second_writer_waits_for_the_first(box: Sandbox) -> None:
-    link(box, "1.0")
-    holder = _hold_lock(box.prefix, 1.5)
-    program = box.program("tool", "2.0")
-    result = shimgen("link", "--prefix", str(box.prefix), "tool", "2.0", str(program))
-    holder.wait()
-    assert result.returncode == 0, result.stderr
-    assert "waiting for another shimgen to finish" in result.stderr and box.runs("tool") == "2.0"
-
-
-def test_many_writers_at_once_leave_a_consistent_store(box: Sandbox) -> None:
-    link(box, "1.0", "a", "b")
-    programs = {v: [str(box.program(n, v)) for n in ("a", "b")] for v in ("2.0", "3.0", "4.0", "5.0")}
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "shimgen", "link", "--prefix", str(box.prefix), "tool", v, *files],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for v, files in programs.items()
-    ]
-    results = [(w.wait(timeout=60), w.stderr.read() if w.stderr else "") for w in writers]
-    assert all(code == 0 for code, _ in results), results
-    assert box.runs("a") == box.runs("b") and box.runs("a") in programs
-    assert run("doctor", "--prefix", str(box.prefix))[0] == 0
-
-
 def test_reading_commands_on_an_untouched_environment_agree(tmp_path: Path) -> None:
     """list and doctor exited 0 there, gc exited 1: one rule, nothing of shimgen's is nothing to do."""
     prefix = tmp_path / "plain venv"
@@ -201,22 +102,3 @@ def test_reading_commands_on_an_untouched_environment_agree(tmp_path: Path) -> N
     )
     assert run("doctor", "--prefix", str(prefix))[0] == 0
     assert list(prefix.iterdir()) == []
-
-
-def test_lock_timeout_zero_fails_without_saying_it_waits(box: Sandbox) -> None:
-    """It printed "waiting for another shimgen" and then failed at once."""
-    link(box, "1.0")
-    holder = _hold_lock(box.prefix, 30)
-    try:
-        code, _, err = run("remove", "--prefix", str(box.prefix), "--lock-timeout", "0", "tool")
-        assert code == 1 and "another shimgen is changing this environment" in err and "waiting" not in err
-    finally:
-        holder.kill()
-        holder.wait()
-
-
-def test_an_invalid_link_record_says_why(box: Sandbox) -> None:
-    link(box, "1.0")
-    (box.prefix / ".shimgen" / "links" / "tool").write_bytes(b"shimgen-link 1\ntarget=../outside.exe\n")
-    code, out, _ = run("doctor", "--prefix", str(box.prefix))
-    assert code == 3 and "link record of tool (tool) is invalid (refused path '../outside.exe'" in out, out

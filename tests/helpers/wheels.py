@@ -1,4 +1,5 @@
-"""Build small wheels for tests, exactly as a build backend would (WHEEL, METADATA, RECORD with hashes)."""
+"""Build small wheels for tests, exactly as a build backend would (WHEEL, METADATA, RECORD with hashes);
+the two tools the install tests install; and the checks of RECORD."""
 
 from __future__ import annotations
 
@@ -84,3 +85,29 @@ def build_wheel(
             member.external_attr = (stat.S_IFREG | (0o755 if ".data/scripts/" in name else 0o644)) << 16
             archive.writestr(member, data)
     return path
+
+
+# The two small tools the install tests install: ``tooly`` (a console and a GUI entry point, and
+# optionally a native program and a module only one version has) and ``tool`` (one entry point).
+TOOLY_ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
+TOOL_POINTS = "[console_scripts]\ntool = tool:main\n"
+
+
+def tooly_wheel(
+    folder: Path, version: str, *, native: bytes | None = None, extra_module: bool = False
+) -> Path:
+    files = {"tooly/__init__.py": f"def main():\n    print('tooly {version}')\n".encode()}
+    if extra_module:
+        files["tooly/old_only.py"] = b"# only in this version\n"
+    if native is not None:
+        files[
+            f"tooly-{version}.data/scripts/{'tooly-native.exe' if native[:2] == b'MZ' else 'tooly-native'}"
+        ] = native
+    folder.mkdir(parents=True, exist_ok=True)
+    return build_wheel(folder, "tooly", version, files, entry_points=TOOLY_ENTRY_POINTS)
+
+
+def tool_wheel(folder: Path, version: str, files: dict[str, bytes] | None = None, **kwargs: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {"tool/__init__.py": f"def main():\n    print('tool {version}')\n".encode(), **(files or {})}
+    return build_wheel(folder, "tool", version, body, entry_points=TOOL_POINTS, **kwargs)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
-"""shimgen install / uninstall natively: a real POSIX venv (with pip reading our RECORD), and a
-Windows environment prepared from Linux (--platform win_amd64)."""
+"""One wheel going into one environment: a real POSIX venv (with pip reading our RECORD), a Windows
+environment prepared from Linux; and what a wheel or an environment may not make it do."""
 
 from __future__ import annotations
 
@@ -7,33 +7,22 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from shimgen import stub_bytes
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.store import Store
 from tests.helpers.cli import pip, run
+from tests.helpers.environments import site_of, snapshot
 from tests.helpers.wheels import (
     assert_record_follows_rule,
     assert_record_is_true,
     build_wheel,
     record_hash,
     record_rows,
+    tool_wheel,
+    tooly_wheel,
 )
-
-ENTRY_POINTS = "[console_scripts]\ntooly = tooly:main\n[gui_scripts]\ntooly-gui = tooly:main\n"
-
-
-def tooly_wheel(
-    folder: Path, version: str, *, native: bytes | None = None, extra_module: bool = False
-) -> Path:
-    files = {"tooly/__init__.py": f"def main():\n    print('tooly {version}')\n".encode()}
-    if extra_module:
-        files["tooly/old_only.py"] = b"# only in this version\n"
-    if native is not None:
-        files[
-            f"tooly-{version}.data/scripts/{'tooly-native.exe' if native[:2] == b'MZ' else 'tooly-native'}"
-        ] = native
-    folder.mkdir(parents=True, exist_ok=True)
-    return build_wheel(folder, "tooly", version, files, entry_points=ENTRY_POINTS)
 
 
 def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path) -> None:
@@ -78,16 +67,6 @@ def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path
     )
 
 
-def test_shimgen_uninstall(tmp_path: Path, venv: Path) -> None:
-    run("install", "--prefix", str(venv), str(tooly_wheel(tmp_path / "w", "1.0")))
-    code, out, err = run("uninstall", "--prefix", str(venv), "Tooly")
-    assert code == 0 and out == "uninstalled tooly 1.0\n", err
-    assert not os.path.lexists(venv / "bin" / "tooly")
-    assert not list((venv / "lib").glob("python3.*/site-packages/tooly*"))
-    code, _, err = run("uninstall", "--prefix", str(venv), "tooly")
-    assert code == 1 and "tooly is not installed" in err
-
-
 def test_windows_environment_prepared_from_linux(tmp_path: Path) -> None:
     prefix = tmp_path / "win env"
     prefix.mkdir()
@@ -123,118 +102,124 @@ def test_windows_environment_prepared_from_linux(tmp_path: Path) -> None:
     assert code == 0 and not (scripts / "tooly.exe").exists() and not (site / "tooly").exists(), err
 
 
-def test_a_tampered_wheel_changes_nothing(tmp_path: Path, venv: Path) -> None:
-    import zipfile
-
-    wheel = tooly_wheel(tmp_path / "w", "1.0")
-    with zipfile.ZipFile(wheel) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    members["tooly/__init__.py"] = members["tooly/__init__.py"].replace(b"1.0", b"6.6")  # same size
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    before = sorted(p.relative_to(venv).as_posix() for p in venv.rglob("*"))
-    code, _, err = run("install", "--prefix", str(venv), str(wheel))
-    assert code == 1 and "does not match its RECORD hash" in err and str(wheel) in err
-    assert sorted(p.relative_to(venv).as_posix() for p in venv.rglob("*")) == before
-
-
-def install_with_pypa_installer(prefix: Path, wheel: Path, platform: str | None = None):  # type: ignore[no-untyped-def]
-    from installer import install
-    from installer.sources import WheelFile
-
-    from shimgen.installer_destination import ShimgenDestination
-
-    with (
-        WheelFile.open(wheel) as source,
-        ShimgenDestination(prefix, source.distribution, platform=platform) as dest,
-    ):
-        install(source, dest, {"INSTALLER": b"installer\n"})
-    return dest.result
-
-
-def test_pypa_installer_destination(tmp_path: Path, venv: Path) -> None:
-    native = b"#!python\nprint('native script')\n"
-    result = install_with_pypa_installer(venv, tooly_wheel(tmp_path / "w1", "1.0", native=native))
-    assert result is not None and sorted(result.commands) == ["tooly", "tooly-gui", "tooly-native"]
-    tooly = venv / "bin" / "tooly"
-    assert subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == "tooly 1.0\n"
-    install_with_pypa_installer(venv, tooly_wheel(tmp_path / "w2", "2.0", native=native))
-    assert subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == "tooly 2.0\n"
-    site = next((venv / "lib").glob("python3.*/site-packages"))
-    dist_info = site / "tooly-2.0.dist-info"
-    assert (dist_info / "INSTALLER").read_text() == "shimgen\n" and not (
-        site / "tooly-1.0.dist-info"
-    ).exists()
-    assert_record_is_true(dist_info)
-    assert pip(venv, "uninstall", "-y", "tooly").returncode == 0 and not os.path.lexists(tooly)
-
-
-def test_pypa_installer_destination_for_windows(tmp_path: Path) -> None:
-    prefix = tmp_path / "win env"
-    prefix.mkdir()
-    wheel = tooly_wheel(tmp_path / "w", "1.0", native=stub_bytes("x64") + b"native")
-    install_with_pypa_installer(prefix, wheel, platform="win_amd64")
-    assert (prefix / "Scripts" / "tooly.exe").read_bytes() == stub_bytes("x64")
-    assert "script=.shimgen/store/tooly/1.0-" in (prefix / ".shimgen" / "links" / "tooly").read_text()
-    assert Store(prefix).layout().arch.value == "x64"
-
-
-def test_distlib_wheel_install_with_the_shimgen_script_maker(tmp_path: Path, venv: Path) -> None:
-    from distlib.wheel import Wheel
-
-    from shimgen.scriptmaker import ShimgenScriptMaker
-
-    site = next((venv / "lib").glob("python3.*/site-packages"))
-    paths = {
-        "prefix": str(venv),
-        "purelib": str(site),
-        "platlib": str(site),
-        "scripts": str(venv / "bin"),
-        "headers": str(venv / "include"),
-        "data": str(venv),
-    }
-    for version in ("1.0", "2.0"):
-        wheel = tooly_wheel(tmp_path / f"w{version}", version, native=b"#!python\nprint('native')\n")
-        maker = ShimgenScriptMaker(venv, "tooly", version)
-        Wheel(str(wheel)).install(paths, maker)
-        result = maker.finish()
-        assert sorted(result.commands) == ["tooly", "tooly-gui", "tooly-native"]
-        tooly = venv / "bin" / "tooly"
-        assert (
-            subprocess.run([tooly], capture_output=True, text=True, check=True).stdout == f"tooly {version}\n"
-        )
-        assert (
-            subprocess.run([venv / "bin" / "tooly-native"], capture_output=True, text=True).stdout
-            == "native\n"
-        )
-    dist_info = site / "tooly-2.0.dist-info"
-    rows = assert_record_is_true(dist_info)
-    assert "../../../bin/tooly" in rows and "tooly/__init__.py" in rows  # RECORD lists the launchers too
-    assert pip(venv, "uninstall", "-y", "tooly").returncode == 0 and not os.path.lexists(
-        venv / "bin" / "tooly"
-    )
-
-
-def test_installed_files_get_the_modes_pip_gives_them(tmp_path: Path, venv: Path) -> None:
-    """0o666 or 0o777 less the umask, as pip and installer create files; a private 0o600 would
-    hide the library from the environment's other users (an image built as root, run as a user)."""
-    wheel = tooly_wheel(tmp_path / "w", "1.0", native=b"#!python\nprint('native')\n")
-    old_umask = os.umask(0o022)
-    try:
-        code, _, err = run("install", "--prefix", str(venv), str(wheel))
-    finally:
-        os.umask(old_umask)
+def test_a_library_without_commands_installs_into_a_fresh_environment(tmp_path: Path, venv: Path) -> None:
+    """It used to fail after writing its files: the store was asked for launchers it did not have."""
+    wheel = build_wheel(tmp_path, "six", "1.16.0", {"six.py": b"X = 1\n"})
+    code, out, err = run("install", "--prefix", venv, wheel)
     assert code == 0, err
-    site = next((venv / "lib").glob("python3.*/site-packages"))
-    store = venv / ".shimgen"
-    modes = {
-        path: path.stat().st_mode & 0o777
-        for path in [*site.rglob("*"), *store.rglob("*")]
-        if path.is_file() and not path.is_symlink() and path.name != "lock"
-    }
-    entry = next((store / "store" / "tooly").iterdir())
-    executables = {p for p in modes if p.parent == entry and p.name != ".shimgen-entry.json"}
-    assert {p.name for p in executables} == {"tooly", "tooly-gui", "tooly-native"}
-    assert {modes[p] for p in executables} == {0o755}
-    assert {mode for path, mode in modes.items() if path not in executables} == {0o644}
+    assert out == "installed six 1.16.0\n"
+    rows = assert_record_is_true(site_of(venv) / "six-1.16.0.dist-info")
+    assert "six.py" in rows
+    code, out, err = run("uninstall", "--prefix", venv, "six")
+    assert code == 0, err
+    assert not (site_of(venv) / "six.py").exists() and not list(site_of(venv).glob("six*"))
+
+
+def test_an_earlier_record_that_leaves_the_environment_stops_the_upgrade_before_it_starts(
+    tmp_path: Path, venv: Path
+) -> None:
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 0, err
+    record = site_of(venv) / "tool-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "../../../../elsewhere/x.py,,\n")
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "2", "2.0"))
+    assert code == 1 and "outside the environment" in err and str(record) in err
+    assert snapshot(venv) == before
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        ("evil-1.0.data/data/.shimgen/links/tool", "shimgen's own folder"),
+        ("evil-1.0.data/data/.shimgen/dists/tool.json", "shimgen's own folder"),
+        ("evil-1.0.data/data/bin/tool", "command 'tool' belongs to tool"),  # a program in bin: a command
+        ("evil-1.0.data/data/BIN/tool", "would go where launchers go"),  # Windows and macOS ignore case
+        ("evil-1.0.data/data/lib64/{python}/site-packages/tool-1.0.dist-info/RECORD", "another distribution"),
+        ("evil-1.0.data/purelib/tool-1.0.dist-info/RECORD", "another distribution's metadata"),
+    ],
+)
+def test_a_wheel_cannot_write_shimgen_records_launchers_or_other_metadata(
+    tmp_path: Path, venv: Path, member: str, why: str
+) -> None:
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 0, err
+    member = member.format(python=site_of(venv).parent.name)  # lib64 -> lib: the venv's own link
+    evil = build_wheel(tmp_path, "evil", "1.0", {"evil/__init__.py": b"", member: b"shimgen-link 1\n"})
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, evil)
+    assert code == 1 and why in err, err
+    assert snapshot(venv) == before
+
+
+def test_an_upgrade_takes_over_the_scripts_pip_installed_for_the_same_distribution(
+    tmp_path: Path, venv: Path
+) -> None:
+    """pip's bin/tool and bin/nat are the old version's own files (its RECORD lists them): the
+    new launchers replace them. It used to stop at "a file shimgen did not make is in the way"."""
+    native = {"tool-{v}.data/scripts/nat": b"#!python\nprint('nat')\n"}
+    v1 = tool_wheel(tmp_path / "1", "1.0", {k.format(v="1.0"): d for k, d in native.items()})
+    v2 = tool_wheel(tmp_path / "2", "2.0", {k.format(v="2.0"): d for k, d in native.items()})
+    installed = pip(venv, "install", "--no-index", "--no-deps", v1)
+    assert installed.returncode == 0, installed.stderr
+    assert not (venv / "bin" / "tool").is_symlink()
+    code, out, err = run("install", "--prefix", venv, v2)
+    assert code == 0 and out.startswith("installed tool 2.0 (was 1.0)"), err
+    for command in ("tool", "nat"):
+        assert (venv / "bin" / command).is_symlink()
+    result = subprocess.run([venv / "bin" / "tool"], capture_output=True, text=True, check=True)
+    assert result.stdout == "tool 2.0\n"
+    assert_record_is_true(site_of(venv) / "tool-2.0.dist-info")
+    assert not (site_of(venv) / "tool-1.0.dist-info").exists()
+    assert pip(venv, "uninstall", "-y", "tool").returncode == 0
+
+
+def test_a_file_in_bin_that_no_earlier_install_owns_is_still_refused(tmp_path: Path, venv: Path) -> None:
+    (venv / "bin" / "tool").write_text("#!/bin/sh\necho mine\n")
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 1 and "a file shimgen did not make is in the way" in err
+    assert snapshot(venv) == before
+
+
+def test_nothing_is_deleted_or_written_through_a_link_that_leaves_the_environment(
+    tmp_path: Path, venv: Path
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "sub" / "secret.txt").write_text("precious")
+    (site_of(venv) / "evil_data").symlink_to(outside)
+    wheel = build_wheel(tmp_path, "evil", "1.0", {"evil_data/sub/new.txt": b"planted"})
+    code, _, err = run("install", "--prefix", venv, wheel)
+    assert code == 1 and "through a link that leaves the environment" in err
+    assert sorted(p.name for p in outside.rglob("*")) == ["secret.txt", "sub"]
+    # A RECORD (by another tool, or by hand) that lists a file behind that link.
+    info = site_of(venv) / "evil-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    (info / "RECORD").write_text("evil_data/sub/secret.txt,,\nevil-1.0.dist-info/METADATA,,\n")
+    code, _, err = run("uninstall", "--prefix", venv, "evil")
+    assert code == 1 and "RECORD names a file outside the environment" in err
+    assert (outside / "sub" / "secret.txt").read_text() == "precious"
+
+
+def test_a_refused_install_removes_only_the_folders_it_made(tmp_path: Path, venv: Path) -> None:
+    """The cleanup once removed every empty folder up to the prefix: a fresh venv lost its empty
+    site-packages, lib/pythonX.Y and lib (leaving lib64 dangling)."""
+    evil = build_wheel(
+        tmp_path, "evil", "1.0", {"evil/sub/__init__.py": b"", "evil-1.0.data/data/.shimgen/links/x": b""}
+    )
+    assert not any(site_of(venv).iterdir())
+    before = snapshot(venv)
+    code, _, err = run("install", "--prefix", venv, evil)
+    assert code == 1 and "shimgen's own folder" in err
+    assert snapshot(venv) == before
+
+
+def test_a_prefix_that_is_no_python_environment_is_refused(tmp_path: Path) -> None:
+    """Its commands used to fail with 127 afterwards: nothing was there to run their scripts."""
+    prefix = tmp_path / "not an env"
+    (prefix / "bin").mkdir(parents=True)
+    code, _, err = run("install", "--prefix", prefix, tool_wheel(tmp_path / "1", "1.0"))
+    assert code == 1 and "not a Python environment: bin/python is missing" in err, err
+    assert list(prefix.iterdir()) == [prefix / "bin"]  # nothing written

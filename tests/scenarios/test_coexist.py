@@ -288,16 +288,3 @@ def follow_hint(venv: Path, out: str, wheel: Path) -> None:
     else:
         assert "uv pip install --reinstall tool" in out, out
         uv(venv, "pip", "install", "--reinstall", wheel)
-
-
-def test_run_exit_status_is_the_installers_and_no_command_is_a_usage_error(venv: Path) -> None:
-    false = shutil.which("false")
-    assert false is not None
-    assert shimgen_run(venv, false).returncode == 1
-    assert shimgen_run(venv, sys.executable, "-c", "import sys; sys.exit(7)").returncode == 7
-    result = shimgen_run(venv, "no-such-installer-anywhere")
-    assert result.returncode == 127 and "command not found: no-such-installer-anywhere" in result.stderr
-    result = subprocess.run(
-        [sys.executable, "-m", "shimgen", "run", "--prefix", str(venv)], capture_output=True, text=True
-    )
-    assert result.returncode == 2 and "Missing argument 'COMMAND...'" in result.stderr

@@ -1,0 +1,117 @@
+"""Reading a wheel without trusting it: members, RECORD's hashes and sizes, the dist-info folders."""
+
+from __future__ import annotations
+
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from shimgen.errors import PathRefused, ShimgenError
+from shimgen.wheelfile import WheelFile
+from tests.helpers.cli import run
+from tests.helpers.wheels import (
+    build_wheel,
+    record_hash,
+)
+
+
+def _rewrite(wheel: Path, member: str, data: bytes) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members[member] = data
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_tampered_wheels_are_refused(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "tool", "1.0", {"tool/__init__.py": b"x = 1\n"})
+    _rewrite(wheel, "tool/__init__.py", b"x = 2\n")
+    with WheelFile(wheel) as opened, pytest.raises(ShimgenError, match="does not match its RECORD hash"):
+        opened.verify()
+
+
+@pytest.mark.parametrize("member", ["../evil.py", "/abs.py", "C:/x.py", "a\\b.py", "a/./b.py"])
+def test_wheel_members_that_could_escape_are_refused(tmp_path: Path, member: str) -> None:
+    wheel = build_wheel(tmp_path, "tool", "1.0", {member: b""})
+    with pytest.raises(PathRefused, match="could escape"):
+        WheelFile(wheel)
+
+
+def test_structurally_broken_wheels(tmp_path: Path) -> None:
+    unlisted = build_wheel(tmp_path, "tool", "1.0", extra_members={"tool/sneaky.py": b""})
+    with pytest.raises(ShimgenError, match="not listed in RECORD"):
+        WheelFile(unlisted)
+    bad_name = tmp_path / "tool.whl"
+    bad_name.write_bytes(b"")
+    with pytest.raises(ShimgenError, match="not a wheel file name"):
+        WheelFile(bad_name)
+    not_zip = tmp_path / "tool-1.0-py3-none-any.whl"
+    not_zip.write_bytes(b"not a zip")
+    with pytest.raises(ShimgenError, match="cannot open wheel"):
+        WheelFile(not_zip)
+    wrong_info = build_wheel(tmp_path, "other", "1.0")
+    wrong_info.rename(tmp_path / "tool-2.0-py3-none-any.whl")
+    with pytest.raises(ShimgenError, match=r"0 \.dist-info folders for tool 2\.0"):
+        WheelFile(tmp_path / "tool-2.0-py3-none-any.whl")
+
+
+def test_a_wheel_with_a_second_dist_info_is_refused(tmp_path: Path) -> None:
+    evil = build_wheel(
+        tmp_path, "evil", "1.0", {"evil/__init__.py": b"", "tool-2.0.dist-info/METADATA": b"Name: tool\n"}
+    )
+    with pytest.raises(ShimgenError, match=r"carries tool-2\.0\.dist-info/"):
+        WheelFile(evil)
+
+
+def test_a_record_size_that_is_not_a_number_is_a_clear_error(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "demo", "1.0", {"demo.py": b"x"})
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    record = "demo-1.0.dist-info/RECORD"
+    members[record] = members[record].replace(
+        f"{record_hash(b'x')},1".encode(), f"{record_hash(b'x')},1x".encode()
+    )
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    (tmp_path / "env").mkdir()
+    code, _, err = run("install", "--prefix", tmp_path / "env", wheel)
+    assert code == 1 and "the size is not a number" in err and "Traceback" not in err
+
+
+def test_a_member_larger_than_record_says_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    """A zip bomb: 50 MiB of zeros compress to 50 KiB; RECORD promises 10 bytes."""
+    wheel = build_wheel(tmp_path, "bomb", "1.0", {"bomb.py": b"0123456789"})
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["bomb.py"] = bytes(50 << 20)
+    with zipfile.ZipFile(wheel, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    del members
+    tracemalloc.start()
+    try:
+        with WheelFile(wheel) as opened, pytest.raises(ShimgenError, match="wrong size for RECORD"):
+            opened.verify()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 << 20, f"{peak} bytes allocated"
+
+
+def test_a_record_row_without_a_hash_is_refused(tmp_path: Path) -> None:
+    """Only RECORD itself (and signatures) may go unhashed; otherwise any bytes would pass."""
+    wheel = build_wheel(tmp_path, "demo", "1.0", {"demo.py": b"x"})
+    with zipfile.ZipFile(wheel) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    record = "demo-1.0.dist-info/RECORD"
+    members[record] = members[record].replace(f"demo.py,{record_hash(b'x')},1".encode(), b"demo.py,,")
+    members["demo.py"] = b"anything at all"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ShimgenError, match=r"RECORD gives no hash or size for 'demo\.py'"):
+        WheelFile(wheel)
