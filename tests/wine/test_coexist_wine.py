@@ -20,7 +20,7 @@ import pytest
 
 from shimgen.launcher import FileKind, identify
 from tests.helpers.wheels import assert_record_follows_rule, build_wheel
-from tests.wine.conftest import (
+from tests.wine.helpers import (
     WindowsShimgen,
     Wine,
     _pip_download,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import shimgen
-from tests.wine.conftest import CACHE, WindowsShimgen, windows_path
+from tests.wine.helpers import CACHE, WindowsShimgen, windows_path
 
 pytestmark = pytest.mark.wine
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.wheels import assert_record_is_true, build_wheel, record_hash
-from tests.wine.conftest import WindowsShimgen, Wine, windows_path
+from tests.wine.helpers import WindowsShimgen, Wine, windows_path
 
 pytestmark = pytest.mark.wine
 

@@ -15,7 +15,7 @@ import pytest
 
 from shimgen import stub_bytes
 from shimgen.entry import verify_entry
-from tests.wine.conftest import WindowsShimgen, Wine, windows_path
+from tests.wine.helpers import WindowsShimgen, Wine, windows_path
 
 pytestmark = pytest.mark.wine
 

@@ -22,7 +22,7 @@ from shimgen.adopt import adopt
 from shimgen.launcher import FileKind, identify
 from shimgen.store import Store
 from tests.helpers.wheels import build_wheel
-from tests.wine.conftest import Wine, uv_exe, windows_path
+from tests.wine.helpers import Wine, uv_exe, windows_path
 
 pytestmark = pytest.mark.wine
 

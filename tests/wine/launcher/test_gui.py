@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.wine.conftest import Env, Wine, windows_path
-from tests.wine.launcher.conftest import Programs
+from tests.wine.helpers import Env, Wine, windows_path
+from tests.wine.launcher.helpers import Programs
 
 pytestmark = pytest.mark.wine
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from shimgen import write_launcher
-from tests.wine.conftest import Env, Wine, windows_path
-from tests.wine.launcher.conftest import Programs, one_line_error
+from tests.wine.helpers import Env, Wine, windows_path
+from tests.wine.launcher.helpers import Programs, one_line_error
 
 pytestmark = pytest.mark.wine
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.wine.conftest import Env, Wine, windows_path
-from tests.wine.launcher.conftest import Programs, run_exact
+from tests.wine.helpers import Env, Wine, windows_path
+from tests.wine.launcher.helpers import Programs, run_exact
 
 pytestmark = pytest.mark.wine
 

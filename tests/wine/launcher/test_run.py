@@ -10,8 +10,8 @@ import pytest
 from shimgen import write_launcher
 from shimgen.launcher import stub_bytes
 from shimgen.pe import add_section
-from tests.wine.conftest import Env, Wine, windows_path
-from tests.wine.launcher.conftest import Programs, one_line_error, run_exact
+from tests.wine.helpers import Env, Wine, windows_path
+from tests.wine.launcher.helpers import Programs, one_line_error, run_exact
 
 pytestmark = pytest.mark.wine
 
