@@ -1,9 +1,10 @@
-"""``generate`` and ``inspect`` on the command line: launchers made for any architecture, and read
-(shimgen's own, other tools', other files); usage errors and exit codes."""
+"""``generate`` and ``inspect`` on the command line: launchers made for any architecture from any
+source, usage errors, and what ``inspect`` prints of a launcher's bytes. What ``inspect`` reports
+is tested in tests/test_inspection.py.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from shimgen.cli import main
 from shimgen.launcher import stub_bytes
 from tests.helpers.cli import run
-from tests.helpers.foreign import DISTLIB, PYTHON, distlib_launcher, zipped_main
+from tests.helpers.foreign import DISTLIB, zipped_main
 from tests.helpers.wheels import build_wheel
 
 
@@ -22,25 +23,6 @@ def test_generate_standard_and_configured(tmp_path: Path) -> None:
     assert out.read_bytes() == stub_bytes("x64")
     code, stdout, _ = run("generate", "tool", "--arch", "arm64", "--gui", "--out", str(tmp_path / "t.exe"))
     assert code == 0 and "config section" in stdout
-
-
-def test_inspect_json_and_broken_exit_code(tmp_path: Path) -> None:
-    scripts = tmp_path / "env" / "Scripts"
-    scripts.mkdir(parents=True)
-    run("generate", "tool", "--arch", "x86", "--out", str(scripts / "tool.exe"))
-    code, stdout, _ = run("inspect", "--json", str(scripts / "tool.exe"))
-    assert code == 3
-    report = json.loads(stdout)
-    assert report["kind"] == "shimgen launcher" and report["arch"] == "x86" and report["standard_stub"]
-    assert report["problems"] == [f"link record missing: {tmp_path / 'env/.shimgen/links/tool'}"]
-    code, stdout, _ = run("inspect", str(scripts / "tool.exe"))
-    assert code == 3 and "link record missing" in stdout
-
-
-def test_inspect_other_files(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("hi")
-    code, stdout, _ = run("inspect", "--json", str(tmp_path / "a.txt"))
-    assert code == 0 and json.loads(stdout)["kind"] == "not a Windows executable"
 
 
 def test_errors_and_usage(tmp_path: Path) -> None:
@@ -105,20 +87,6 @@ def test_out_of_the_wrong_kind_says_so(tmp_path: Path) -> None:
         main, ["generate", "--from", str(source), "--arch", "x64", "--out", str(afile)]
     )
     assert result.exit_code == 1 and "--out is a file, and with --from it is the folder" in result.stderr
-
-
-def test_inspect_reports_foreign_launchers(tmp_path: Path) -> None:
-    launcher = distlib_launcher(tmp_path, "black = black.sub:main.run")
-    code, out, _ = run("inspect", "--json", str(launcher))
-    import json
-
-    report = json.loads(out)
-    assert (
-        code == 0
-        and report["foreign_launcher"] == "distlib"
-        and report["entry_point"] == "black.sub:main.run"
-    )
-    assert report["interpreter"] == PYTHON
 
 
 def test_control_characters_from_a_launcher_do_not_reach_the_terminal(tmp_path: Path) -> None:
