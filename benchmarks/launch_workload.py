@@ -43,12 +43,12 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 sys.path[:0] = [str(ROOT), str(ROOT / "launcher_stubs")]
 
 import distlib  # noqa: E402
-from tests.wine.conftest import (  # noqa: E402
+from tests.wine.helpers import (  # noqa: E402
     Wine,
-    _pip_download,
     compile_program,
     ensure_windows_python,
     make_wine,
+    pip_download,
     windows_path,
 )
 
@@ -91,7 +91,7 @@ KIB = 1024
 def setuptools_launcher(name: str) -> bytes | None:
     """setuptools' launcher ``name`` (e.g. ``cli-64.exe``) from its wheel, downloaded once into the
     test cache; read at run time, never copied into the repo."""
-    wheel = next(_pip_download(SETUPTOOLS, "--only-binary", ":all:").glob("*.whl"))
+    wheel = next(pip_download(SETUPTOOLS, "--only-binary", ":all:").glob("*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         member = f"setuptools/{name}"
         return archive.read(member) if member in archive.namelist() else None

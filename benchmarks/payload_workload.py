@@ -26,7 +26,7 @@ from shimgen.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.wheels import build_wheel  # noqa: E402
+from tests.helpers.wheels import build_wheel  # noqa: E402
 
 from benchmarks.install_workload import settle, with_installer  # noqa: E402
 

@@ -142,7 +142,7 @@ def _native(layout: str, payload: int, rounds: int) -> dict[str, list[float]]:
 
 
 def _wine(layout: str, payload: int, rounds: int) -> dict[str, list[float]]:
-    from tests.wine.conftest import ensure_windows_python, make_windows_shimgen, make_wine, windows_path
+    from tests.wine.helpers import ensure_windows_python, make_windows_shimgen, make_wine, windows_path
 
     shimgen = make_windows_shimgen(make_wine(linger=30), ensure_windows_python())
     code = (ROOT / "benchmarks" / "switch_workload.py").read_text()

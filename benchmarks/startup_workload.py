@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.wheels import build_wheel  # noqa: E402
+from tests.helpers.wheels import build_wheel  # noqa: E402
 
 SHIMGEN = Path(sys.executable).with_name("shimgen")
 UV = Path(sys.executable).with_name("uv")

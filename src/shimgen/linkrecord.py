@@ -158,8 +158,6 @@ class LauncherConfig:
 __all__ = [
     "LauncherConfig",
     "LinkRecord",
-    "check_command_name",
-    "check_relative_path",
     "format_record",
     "parse_record",
 ]

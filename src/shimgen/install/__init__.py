@@ -9,8 +9,8 @@ rename; one that Windows refuses to replace because a running process has it
 mapped (an extension module) is renamed into the trash first.
 
 RECORD stays true, so pip can list and uninstall what shimgen installed: it
-lists the library files, the launchers (or symlinks), the store entry's files,
-the link records and the dist's state file, each with its hash and size.
+lists the library files and the launchers (or symlinks), the shims first, and
+none of shimgen's own files (the rule and why: shimgen.record).
 Nothing resolves dependencies: wheels are installed exactly as given.
 """
 
