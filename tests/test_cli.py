@@ -32,7 +32,8 @@ def test_version_and_help_import_none_of_the_heavy_modules() -> None:
     code = (
         "import sys\n"
         "from shimgen.cli import main\n"
-        "heavy = {'pefile', 'filelock', 'distlib', 'shimgen.store', 'shimgen.install', 'zipfile'}\n"
+        "heavy = {'pefile', 'asyncio', 'distlib', 'zipfile', 'shimgen.lock', 'shimgen.store',\n"
+        "         'shimgen.install'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

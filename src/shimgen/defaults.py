@@ -1,8 +1,8 @@
 """Values the command line needs to describe itself, in a module that imports nothing.
 
 ``shimgen --help`` or ``--version``, and every command's option parsing, read
-these before any work starts, so they must not pull in the store, pefile or
-filelock (a wrapped ``uv`` call pays shimgen's start-up each time).
+these before any work starts, so they must not pull in the store or pefile
+(a wrapped ``uv`` call pays shimgen's start-up each time).
 """
 
 from enum import Enum

@@ -265,6 +265,19 @@ def test_a_second_writer_fails_clearly_while_the_first_holds_the_lock(
     assert result.returncode == 1 and "another shimgen is changing this environment" in result.stderr
     assert wine.run(prefix / "Scripts" / "probe.exe", "sibling", "version.txt").stdout == "v1.0\n"
     assert len(entries(prefix)) == 1
+    # The holder was killed, not let go: Windows dropped its lock with the process, so none is stale.
+    again = windows_shimgen.cli(
+        "link",
+        "--prefix",
+        windows_path(prefix),
+        "--lock-timeout",
+        "0",
+        "probe",
+        "2.0",
+        *versions.files("2.0"),
+    )
+    assert again.returncode == 0, again.stderr
+    assert wine.run(prefix / "Scripts" / "probe.exe", "sibling", "version.txt").stdout == "v2.0\n"
 
 
 def test_bad_input_changes_nothing_and_doctor_repairs_what_the_launcher_reports(

@@ -21,12 +21,11 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import filelock
-
 from shimgen import fsutil
 from shimgen.defaults import DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, WINDOWS
 from shimgen.entry import Command, EntryFile, Manifest, build_entry, check_contents
 from shimgen.errors import ShimgenError
+from shimgen.lock import FileLock
 from shimgen.paths import (
     check_version,
     normalize_dist,
@@ -79,7 +78,7 @@ class Store(StoreReader):
         super().__init__(prefix)
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
-        self._lock = filelock.FileLock(str(self.lock_path))
+        self._lock = FileLock(self.lock_path)
 
     def write_state(self, state: DistState) -> None:
         """Replace a dist's state file atomically. Hold the lock."""
@@ -100,20 +99,16 @@ class Store(StoreReader):
                     hint="check --prefix; 'shimgen link' sets an environment up",
                 )
             fsutil.make_dirs(self.root)
-        try:
-            self._lock.acquire(timeout=min(0.2, self.lock_timeout))
-        except filelock.Timeout:
+        if not self._lock.acquire(timeout=min(0.2, self.lock_timeout)):
             if self.on_wait is not None and self.lock_timeout > 0.2:  # say so only if it will wait
                 self.on_wait(self.lock_path)
-            try:
-                self._lock.acquire(timeout=max(0.0, self.lock_timeout - 0.2))
-            except filelock.Timeout:
+            if not self._lock.acquire(timeout=max(0.0, self.lock_timeout - 0.2)):
                 raise ShimgenError(
                     "another shimgen is changing this environment "
                     f"(waited {self.lock_timeout:g} s for its lock)",
                     path=self.lock_path,
                     hint="let it finish and retry, or wait longer with --lock-timeout",
-                ) from None
+                )
         try:
             yield
         finally:
