@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from shimgen.scripts import DISPATCHER
 from tests.helpers.cli import run
 from tests.helpers.wheels import (
     tooly_wheel,
@@ -30,6 +31,6 @@ def test_installed_files_get_the_modes_pip_gives_them(tmp_path: Path, venv: Path
     }
     entry = next((store / "store" / "tooly").iterdir())
     executables = {p for p in modes if p.parent == entry and p.name != ".shimgen-entry.json"}
-    assert {p.name for p in executables} == {"tooly", "tooly-gui", "tooly-native"}
+    assert {p.name for p in executables} == {DISPATCHER, "tooly-native"}  # one script for the entry points
     assert {modes[p] for p in executables} == {0o755}
     assert {mode for path, mode in modes.items() if path not in executables} == {0o644}

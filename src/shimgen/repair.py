@@ -74,9 +74,11 @@ def rebuild_entry(store: Store, installed: Installed) -> Outcome | None:
     if not declared:
         if store.read_state(dist) is None:
             return None
-        removed = store.remove(dist)
+        removed = store.remove(dist)  # none left where the installer deleted them (RECORD lists them)
         return Outcome(
-            dist, done=f"{installed.version} has no commands: removed {', '.join(removed) or 'none'}"
+            dist,
+            done=f"{installed.version} has no commands"
+            + (f": removed {', '.join(removed)}" if removed else ", and the installer removed the old ones"),
         )
     points = [p for p in declared_entry_points(installed) if p.name in declared]
     files, commands = entry_point_files(points, scheme)

@@ -2,13 +2,19 @@
 
 The script text follows distlib's conventions (import the object, call it,
 exit with its result). On Windows the launcher runs the environment's
-``python.exe`` (``pythonw.exe`` for GUI scripts) with the script; on POSIX the
-script is executable and names the environment's Python in its first line.
+``python.exe`` (``pythonw.exe`` for GUI scripts) with one script per command.
+
+On POSIX one executable file serves every command of the entry,
+:data:`DISPATCHER`, which names the environment's Python in its first line.
+Each command's symlink points at it, and a script started through a symlink
+is given the symlink's path as ``argv[0]``, so the name the user typed picks
+the entry point. A thousand commands are then a thousand symlinks and one
+file, where one script per command made it two thousand files to create.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from shimgen.entry import Command, EntryFile
@@ -16,21 +22,26 @@ from shimgen.entrypoints import EntryPoint
 from shimgen.environment import Scheme
 from shimgen.errors import ShimgenError
 
+# The POSIX entry's one script for all its entry points. A command name never starts with a dot
+# (shimgen.paths), so no command's own file can take this name.
+DISPATCHER = ".shimgen-commands.py"
+
 
 def entry_point_files(points: Iterable[EntryPoint], scheme: Scheme) -> tuple[list[EntryFile], list[Command]]:
     """The store entry's files and commands for console and GUI entry points."""
+    points = list(points)
+    if not points:
+        return [], []
+    if not scheme.windows:
+        shebang = posix_shebang(scheme.prefix / scheme.interpreter)
+        dispatcher = EntryFile(DISPATCHER, dispatcher_script(points, shebang), True)
+        return [dispatcher], [Command(point.name, DISPATCHER, point.gui) for point in points]
     files: list[EntryFile] = []
     commands: list[Command] = []
-    points = list(points)
-    shebang = None if scheme.windows or not points else posix_shebang(scheme.prefix / scheme.interpreter)
     for point in points:
-        if scheme.windows:
-            name = f"{point.name}-script.pyw" if point.gui else f"{point.name}-script.py"
-            interpreter: str | None = scheme.gui_interpreter if point.gui else scheme.interpreter
-            files.append(EntryFile(name, entry_point_script(point, None), False))
-        else:
-            name, interpreter = point.name, None
-            files.append(EntryFile(name, entry_point_script(point, shebang), True))
+        name = f"{point.name}-script.pyw" if point.gui else f"{point.name}-script.py"
+        interpreter = scheme.gui_interpreter if point.gui else scheme.interpreter
+        files.append(EntryFile(name, entry_point_script(point, None), False))
         commands.append(Command(point.name, name, point.gui, interpreter))
     return files, commands
 
@@ -75,3 +86,52 @@ def entry_point_script(point: EntryPoint, shebang: str | None) -> bytes:
         "",
     ]
     return "\n".join(lines).encode()
+
+
+def dispatcher_script(points: Sequence[EntryPoint], shebang: str) -> bytes:
+    """The POSIX script behind every command of an entry: argv[0]'s name picks the entry point.
+
+    A name that is not a command (the symlink copied under another name, say)
+    is followed along its symlinks to one that is; where the filesystem ignores
+    case, a name that differs only in case still finds its command.
+    """
+    table = "".join(f"    {point.name!r}: ({point.module!r}, {point.attr!r}),\n" for point in points)
+    return (
+        f"{shebang}\n"
+        "# The commands of one store entry, written by shimgen: bin/<command> is a symlink to this\n"
+        "# file, and the name it was started by picks the entry point.\n"
+        "import os\n"
+        "import re\n"
+        "import sys\n"
+        "\n"
+        f"COMMANDS = {{\n{table}}}\n" + _DISPATCH
+    ).encode()
+
+
+_DISPATCH = r"""
+
+def command_name(path):
+    for _ in range(40):
+        name = os.path.basename(path)
+        if name in COMMANDS:
+            return name
+        folded = [command for command in COMMANDS if command.lower() == name.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        if not os.path.islink(path):
+            break
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    sys.exit(
+        f"{os.path.basename(sys.argv[0])}: not one of this file's commands ({', '.join(sorted(COMMANDS))}); "
+        "start it through one of their names"
+    )
+
+
+if __name__ == "__main__":
+    module, attr = COMMANDS[command_name(sys.argv[0])]
+    target = __import__(module, fromlist=["__name__"])
+    for part in attr.split("."):
+        target = getattr(target, part)
+    sys.argv[0] = re.sub(r"(-script\.pyw?|\.exe)?$", "", sys.argv[0])
+    sys.exit(target())
+"""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shimgen.doctor import PROBLEM, doctor
 from shimgen.entry import MANIFEST_NAME
+from shimgen.scripts import DISPATCHER
 from shimgen.store import Store
 from tests.helpers.environments import (
     kinds,
@@ -17,7 +18,9 @@ from tests.helpers.environments import (
 from tests.helpers.sandbox import Sandbox
 
 
-def test_missing_and_wrong_link_records_are_rewritten(sandbox: Sandbox) -> None:
+def test_missing_and_wrong_link_records_are_rewritten(tmp_path: Path) -> None:
+    sandbox = Sandbox(tmp_path, "windows")  # POSIX keeps no record files: the symlinks, tested below
+    sandbox.prefix.mkdir()
     sandbox.publish("tool", "1.0", "a", "b", "c")
     first = sandbox.store().read_state("tool").current
     sandbox.publish("tool", "2.0", "a", "b", "c")
@@ -106,7 +109,8 @@ def test_a_tampered_entry_of_an_installed_dist_says_reinstall_not_rollback(insta
     """doctor suggested 'shimgen rollback', which refuses a wheel-installed distribution."""
     state = json.loads((installed_env / ".shimgen" / "dists" / "tool.json").read_text())
     entry = installed_env / ".shimgen" / "store" / "tool" / state["generations"][0]
-    script = next(p for p in entry.iterdir() if p.name.startswith("tool") and "native" not in p.name)
+    # The entry-point script: one per command on Windows, one for all of them on POSIX.
+    script = entry / ("tool-script.py" if (installed_env / "Scripts").is_dir() else DISPATCHER)
     data = script.read_bytes()
     script.write_bytes(data[:-1] + (b"!" if data[-1:] != b"!" else b"?"))  # same size: only a hash tells
     (finding,) = [f for f in doctor(Store(installed_env)) if f.kind == "damaged-entry"]

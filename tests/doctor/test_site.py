@@ -23,7 +23,8 @@ def test_uninstalled_by_pip_doctor_fix_removes_the_commands_not_restores_them(in
     assert problems(installed_env) == ["uninstalled"]
     code, out, _ = run("doctor", "--fix", "--prefix", installed_env)
     assert code == 0 and "fixed: .shimgen/dists/tool.json: tool is no longer installed" in out, out
-    assert shims(installed_env) == [] and list((installed_env / ".shimgen" / "links").iterdir()) == []
+    links = installed_env / ".shimgen" / "links"  # Windows; POSIX has only the symlinks
+    assert shims(installed_env) == [] and not (links.is_dir() and list(links.iterdir()))
 
 
 def test_lost_dist_state_is_rebuilt_not_its_commands_removed(installed_env: Path) -> None:

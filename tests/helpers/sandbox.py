@@ -70,6 +70,18 @@ class Sandbox:
             / (f"{command}.exe" if self.windows else command)
         )
 
+    def link_path(self, command: str) -> Path:
+        """Where the command's link record is: a file (Windows), or the symlink itself (POSIX)."""
+        return self.prefix / ".shimgen" / "links" / command if self.windows else self.shim(command)
+
+    def point(self, command: str, program: str) -> None:
+        """Make the command's link record name ``program`` (prefix-relative), as a crash could leave it."""
+        if self.windows:
+            self.link_path(command).write_text(f"shimgen-link 1\ntarget={program}\n")
+        else:
+            os.unlink(self.shim(command))
+            os.symlink(f"../{program}", self.shim(command))
+
     def resolved(self, command: str) -> Path | None:
         """The program file the command's shim runs now, or None if it would fail."""
         shim = self.shim(command)

@@ -56,15 +56,12 @@ def test_posix_venv_install_upgrade_and_pip_uninstall(tmp_path: Path, venv: Path
     removed = pip(venv, "uninstall", "-y", "tooly")
     assert removed.returncode == 0, removed.stderr
     assert not os.path.lexists(tooly) and not dist_info.exists() and not (site / "tooly").exists()
-    # The store kept its own files; sync sees the dist is gone and drops its commands.
+    # pip took the commands (their symlinks, which are their link records, were in RECORD); the
+    # store kept its own files, and sync sees the dist is gone and drops its state and entries.
     code, out, err = run("sync", "--prefix", str(venv), "--keep", "0")
-    assert (
-        code == 0 and "removed tooly (no longer installed): commands tooly, tooly-gui, tooly-native" in out
-    ), err
+    assert code == 0 and "removed tooly (no longer installed)\n" in out, err
     assert [f for f in doctor(Store(venv)) if f.severity == PROBLEM] == []
-    assert not any((venv / ".shimgen" / "store").iterdir()) and not any(
-        (venv / ".shimgen" / "links").iterdir()
-    )
+    assert not any((venv / ".shimgen" / "store").iterdir()) and not (venv / ".shimgen" / "links").exists()
 
 
 def test_windows_environment_prepared_from_linux(tmp_path: Path) -> None:

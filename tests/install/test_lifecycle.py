@@ -51,9 +51,11 @@ def test_uninstall_and_pip_leave_a_command_another_distribution_took_since(
         else:
             assert pip(prefix, "uninstall", "-y", "tool").returncode == 0
             # pip deletes bin/<name> for each console_scripts entry point whatever RECORD says
-            # (as it would a plain pip install's); the link record stays, so doctor restores it.
+            # (as it would a plain pip install's): evil's symlink. evil's state still names the
+            # command, so doctor writes it again.
             assert not os.path.lexists(prefix / "bin" / "tool")
-            assert (prefix / ".shimgen" / "links" / "tool").is_file()
+            code, out, _ = run("doctor", "--prefix", prefix)
+            assert code == 3 and "shim of tool (evil) is missing" in out, out
             assert run("doctor", "--fix", "--prefix", prefix)[0] == 0
         assert not list(site_of(prefix).glob("tool*"))
         result = subprocess.run([prefix / "bin" / "tool"], capture_output=True, text=True, check=True)

@@ -175,13 +175,15 @@ def test_uninstall_removes_the_commands_and_sync_collects_the_store(synced: Path
     else:
         result = pip(synced, "uninstall", "-y", "tool")
     assert result.returncode == 0, result.stderr
-    if installer == "pip":  # bare: the commands are gone at once; sync drops what the store kept
+    # The installer deleted the commands (RECORD lists their symlinks, which are their link records);
+    # sync drops what the store kept.
+    if installer == "pip":  # bare: sync by hand
         code, out, _ = run("sync", "--prefix", synced, "--keep", "0")
-        assert code == 0 and "removed tool (no longer installed): commands tool, tool-native" in out
+        assert code == 0 and "removed tool (no longer installed)\n" in out
     else:
-        assert "shimgen: removed tool (no longer installed): commands tool, tool-native" in result.stderr
+        assert "shimgen: removed tool (no longer installed)\n" in result.stderr
     assert_clean(synced, None)
-    assert list((synced / ".shimgen" / "links").iterdir()) == []
+    assert not (synced / ".shimgen" / "links").exists()
     assert not (synced / ".shimgen" / "dists" / "tool.json").exists()
 
 

@@ -234,12 +234,16 @@ def _copy(template: Env, root: Path, setup: Callable[[Env], None] | None = None)
     return env
 
 
-def test_a_links_folder_that_refuses_writes_leaves_one_version_each_repair_finishes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", ["windows", "posix"])
+def test_a_links_folder_that_refuses_writes_leaves_one_version_each_repair_finishes(
+    tmp_path: Path, layout: str
+) -> None:
     """The issue's report: links refuse writes (chattr +i) during an upgrade. It used to exit 1 saying the
-    old state still works, with a RECORD-less second .dist-info beside the old one."""
-    env = _environment(tmp_path, windows=False)
+    old state still works, with a RECORD-less second .dist-info beside the old one. The link records
+    are files in .shimgen/links on Windows, and the symlinks in bin on POSIX."""
+    env = _environment(tmp_path, windows=layout == "windows")
     env.install("1.0")
-    links = env.prefix / ".shimgen" / "links"
+    links = env.prefix / (".shimgen/links" if env.windows else "bin")
     os.system(f"chattr +i '{links}'")
     try:
         assert not os.access(links, os.W_OK) or _refuses_writes(links), "chattr +i is needed for this test"

@@ -30,9 +30,7 @@ def test_gc_never_removes_an_entry_a_link_record_uses(sandbox: Sandbox) -> None:
     first = sandbox.publish("tool", "1.0").entry
     sandbox.publish("tool", "2.0")
     # A link left pointing at the old entry (as by a crash) keeps it alive.
-    (store.links_dir / "tool").write_text(
-        f"shimgen-link 1\ntarget=.shimgen/store/tool/{first.name}/{sandbox.resolved('tool').name}\n"
-    )
+    sandbox.point("tool", f".shimgen/store/tool/{first.name}/{sandbox.resolved('tool').name}")
     assert store.gc(keep=0).removed == [] and first.is_dir()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from shimgen import fsutil
 from shimgen.doctor.dists import View
 from shimgen.doctor.findings import NOTE, Finding
 from shimgen.errors import ShimgenError
@@ -41,7 +40,7 @@ def orphan_links(view: View) -> list[Finding]:
             continue
         if isinstance(existing, LinkRecord) and store.owner(existing) is None:
             message = f"link record of {name} runs {existing.target}, outside the store: left alone"
-            found.append(Finding("unmanaged-link", store.links_dir / name, message, None, NOTE))
+            found.append(Finding("unmanaged-link", store.links().path(name), message, None, NOTE))
             continue
         why = "belongs to no installed distribution"
         if isinstance(existing, ShimgenError):
@@ -49,7 +48,7 @@ def orphan_links(view: View) -> list[Finding]:
         found.append(
             Finding(
                 "orphan-link",
-                store.links_dir / name,
+                store.links().path(name),
                 f"link record of {name} {why}",
                 "remove it and its shim",
                 action=_remove_command(store, name),
@@ -79,7 +78,7 @@ def dangling_shims(view: View, listed: Collection[Path]) -> list[Finding]:
 def _remove_command(store: Store, name: str) -> Callable[[], None]:
     def run() -> None:
         store.shims().remove(name, store.trash_dir)
-        fsutil.remove_file(store.links_dir / name)
+        store.links().remove(name)
 
     return run
 

@@ -120,14 +120,14 @@ def _check_command(view: View, state: DistState, manifest: Manifest, command: Co
     record = command.link_record(entry_relative_path(dist, state.current))
     existing = view.links.get(command.name)
     found = []
-    if existing != record:
+    if existing != record and store.links().separate:  # on POSIX the shim is the record: checked below
         what = "missing" if existing is None else "pointing to another entry"
         if isinstance(existing, ShimgenError):
             what = f"invalid ({existing.message})"
         found.append(
             Finding(
                 "link-record",
-                store.links_dir / command.name,
+                store.links().path(command.name),
                 f"link record of {command.name} ({dist}) is {what}",
                 f"rewrite it to run {dist} {manifest.version}",
                 action=view.apply(dist),

@@ -34,6 +34,16 @@ def garbage(store: Store, links: Mapping[str, LinkRecord | ShimgenError]) -> lis
             found.append(
                 Finding("trash", item, "renamed aside, waiting for GC", "shimgen gc removes it", GARBAGE)
             )
+    for obsolete in store.links().obsolete():
+        found.append(
+            Finding(
+                "obsolete-link-record",
+                obsolete,
+                "link record file an older shimgen wrote; in a POSIX layout the symlink is the record",
+                "shimgen gc removes it",
+                GARBAGE,
+            )
+        )
     for folder in leftover_folders(store):
         for leftover in sorted(folder.glob(".*.tmp")) if folder.is_dir() else []:
             found.append(

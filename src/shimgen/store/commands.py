@@ -52,7 +52,7 @@ def check_commands_free(
         if isinstance(record, LinkRecord) and owner is None:
             raise ShimgenError(
                 f"command {command.name!r} has a link record that points outside shimgen's store",
-                path=store.links_dir / command.name,
+                path=store.links().path(command.name),
                 hint="it was written by hand or by another tool; remove it and its launcher first",
             )
         if owner and owner[0] != dist:
@@ -60,7 +60,7 @@ def check_commands_free(
             if other is not None and other.current == owner[1]:
                 raise ShimgenError(
                     f"command {command.name!r} belongs to {owner[0]}",
-                    path=store.links_dir / command.name,
+                    path=store.links().path(command.name),
                     hint=f"uninstall it first (shimgen uninstall {owner[0]}), "
                     f"or drop only its commands (shimgen remove {owner[0]})",
                 )

@@ -81,6 +81,8 @@ def collect(store: Store, keep: int) -> GcReport:
     for folder in leftover_folders(store):
         for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
             fsutil.remove_tree(leftover)
+    for obsolete in store.links().obsolete():
+        fsutil.remove_file(obsolete)
     for item in sorted(store.trash_dir.iterdir()) if store.is_real_folder(store.trash_dir) else []:
         if not fsutil.remove_tree(item):
             report.in_use.append(item)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shimgen import fsutil
+from shimgen.defaults import WINDOWS
 from shimgen.entry import Manifest, verify_entry
 from shimgen.errors import RecordError, ShimgenError
 from shimgen.linkrecord import LinkRecord
@@ -28,6 +29,7 @@ from shimgen.pe import Arch
 from shimgen.shims import Shims
 from shimgen.store.commands import command_keys
 from shimgen.store.layout import Layout, detect_layout, make_shims
+from shimgen.store.links import LinkFiles, LinkRecords, SymlinkRecords
 from shimgen.store.state import DistState
 
 
@@ -46,6 +48,7 @@ class StoreReader:
         self.lock_path = self.root / LOCK_NAME
         self._layout: Layout | None = None
         self._shims: dict[Layout, Shims] = {}
+        self._links: dict[Layout, LinkRecords] = {}
 
     @property
     def initialized(self) -> bool:
@@ -68,6 +71,7 @@ class StoreReader:
         """Read config.json again next time (doctor has just rewritten it)."""
         self._layout = None
         self._shims.clear()
+        self._links.clear()
 
     def shims(self) -> Shims:
         return self.shims_for(self.layout())
@@ -129,20 +133,22 @@ class StoreReader:
             )
         return manifest
 
+    def links(self) -> LinkRecords:
+        """The link records: files in a Windows layout (or a prefix not set up yet), the shims on POSIX."""
+        if not self.initialized:
+            return LinkFiles(self.links_dir)
+        layout = self.layout()
+        if layout not in self._links:
+            self._links[layout] = (
+                LinkFiles(self.links_dir)
+                if layout.kind == WINDOWS
+                else SymlinkRecords(self.prefix, self.shims_for(layout), self.links_dir)
+            )
+        return self._links[layout]
+
     def read_links(self) -> dict[str, LinkRecord | ShimgenError]:
         """Every link record by command; unreadable ones as the error they raise."""
-        links: dict[str, LinkRecord | ShimgenError] = {}
-        if self.links_dir.is_dir():
-            for path in sorted(self.links_dir.iterdir()):
-                if fsutil.is_temporary_name(path.name) or not path.is_file():
-                    continue
-                try:
-                    links[path.name] = LinkRecord.from_bytes(path.read_bytes(), source=path)
-                except ShimgenError as error:
-                    links[path.name] = error
-                except OSError as error:
-                    links[path.name] = ShimgenError(f"cannot read link record ({error.strerror})", path=path)
-        return links
+        return self.links().read_all()
 
     def is_real_folder(self, path: Path) -> bool:
         """A folder that is really inside the prefix: not a symlink or junction leading elsewhere.

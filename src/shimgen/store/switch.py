@@ -12,9 +12,8 @@ cost thousands of fsyncs.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from shimgen import fsutil
 from shimgen.entry import Command, Manifest, entry_relative_path
 from shimgen.errors import ShimgenError
 from shimgen.linkrecord import LinkRecord
+from shimgen.store.links import commit_batch
 
 if TYPE_CHECKING:
     from shimgen.store.store import Store
@@ -57,21 +57,12 @@ def _wanted_commands(store: Store, dist: str, current: Manifest | None) -> tuple
 def _write_link_records(
     store: Store, records: dict[str, LinkRecord], links: Mapping[str, LinkRecord | ShimgenError]
 ) -> list[str]:
-    """Step 1: every link record that differs, as one batch."""
-    stale = {name: record for name, record in records.items() if links.get(name) != record}
-    if not stale:
+    """Step 1: every link record that differs, as one batch (on POSIX the shims are the records)."""
+    link_records = store.links()
+    if not link_records.separate:
         return []
-    fsutil.make_dirs(store.links_dir)
-    written: dict[str, Path] = {}
-    with _unlinked_on_error(written):
-        for name, record in stale.items():
-            data = record.to_bytes()
-            written[name] = fsutil.write_temporary(
-                store.links_dir, name, data, sync=not fsutil.DEFER_FILE_SYNC
-            )
-    commit_batch(
-        written, lambda name, temporary: fsutil.replace(temporary, store.links_dir / name), store.links_dir
-    )
+    stale = {name: record for name, record in records.items() if links.get(name) != record}
+    link_records.write(stale)
     return list(stale)
 
 
@@ -97,53 +88,19 @@ def _drop_commands(
 ) -> list[str]:
     """Step 3: the dist's commands its state no longer has lose their shim, then their link record."""
     dropped = []
-    kept_links = [store.links_dir / name for name in wanted]
+    kept_links = [store.links().path(name) for name in wanted]
     for name, existing in links.items():
         if not isinstance(existing, LinkRecord) or name in wanted:
             continue
         owner = store.owner(existing)
         if owner is None or owner[0] != dist:
             continue
-        if any(_same_file(store.links_dir / name, kept) for kept in kept_links):
+        if any(_same_file(store.links().path(name), kept) for kept in kept_links):
             continue  # a command renamed only in case, on a case-insensitive filesystem: one file
         store.shims().remove(name, store.trash_dir)
-        fsutil.remove_file(store.links_dir / name)
+        store.links().remove(name)
         dropped.append(name)
     return dropped
-
-
-def commit_batch(temporaries: dict[str, Path], rename_in: Callable[[str, Path], None], folder: Path) -> None:
-    """Flush written temporaries (if their writer deferred it), rename each into place, fsync the folder.
-
-    On failure the temporaries not yet renamed are removed; those renamed
-    stay, each complete, and the caller's re-run (or doctor) finishes.
-    """
-    pending = dict(temporaries)
-    try:
-        if fsutil.DEFER_FILE_SYNC:
-            fsutil.sync_filesystem(folder)
-        for name, temporary in temporaries.items():
-            rename_in(name, temporary)
-            del pending[name]
-    finally:
-        _unlink_all(pending.values())
-    fsutil.fsync_directory(folder)
-
-
-@contextlib.contextmanager
-def _unlinked_on_error(temporaries: dict[str, Path]) -> Iterator[None]:
-    """Remove the temporaries written so far if writing the batch fails."""
-    try:
-        yield
-    except BaseException:
-        _unlink_all(temporaries.values())
-        raise
-
-
-def _unlink_all(paths: Iterable[Path]) -> None:
-    for path in paths:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:
