@@ -222,19 +222,8 @@ def build_entry(
     scratch = fsutil.temporary_folder(dist_dir)
     defer = fsutil.DEFER_FILE_SYNC  # one flush for the whole entry instead of one per file
     try:
-        records = []
-        for file in files:
-            destination = scratch.joinpath(*PurePosixPath(file.path).parts)
-            if not destination.parent.is_dir():
-                os.makedirs(destination.parent)
-            if file.link and isinstance(file.source, Path) and _hard_link(file.source, destination):
-                size, sha256 = fsutil.hash_file(destination)
-            else:
-                chunks = file.source if isinstance(file.source, bytes) else _read_source(file.source)
-                size, sha256 = fsutil.create_file(
-                    destination, chunks, executable=file.executable, sync=not defer
-                )
-            records.append(FileRecord(file.path, size, sha256, file.executable))
+        written: dict[tuple[bytes, bool], tuple[Path, FileRecord]] = {}
+        records = [_put_file(scratch, file, written, sync=not defer) for file in files]
         manifest = Manifest(dist, version, tuple(records), tuple(commands))
         fsutil.create_file(scratch / MANIFEST_NAME, manifest.to_bytes(), sync=not defer)
         # Every byte and name in the entry is durable before it goes live.
@@ -256,6 +245,34 @@ def build_entry(
         raise
     fsutil.fsync_directory(dist_dir)
     return manifest, True
+
+
+def _put_file(
+    scratch: Path, file: EntryFile, written: dict[tuple[bytes, bool], tuple[Path, FileRecord]], *, sync: bool
+) -> FileRecord:
+    """Write one file into the entry being built; ``written`` remembers the contents given as bytes.
+
+    The same contents given again (every Windows entry-point script of an entry is one
+    script, see shimgen.scripts) become another name of the first file: a hard link costs
+    no new file, where creating one is most of an install's time. Where the filesystem
+    has no hard links, a copy is written instead.
+    """
+    destination = scratch.joinpath(*PurePosixPath(file.path).parts)
+    if not destination.parent.is_dir():
+        os.makedirs(destination.parent)
+    if file.link and isinstance(file.source, Path) and _hard_link(file.source, destination):
+        size, sha256 = fsutil.hash_file(destination)
+        return FileRecord(file.path, size, sha256, file.executable)
+    if isinstance(file.source, bytes):
+        same = written.get((file.source, file.executable))
+        if same is not None and _hard_link(same[0], destination):
+            return FileRecord(file.path, same[1].size, same[1].sha256, file.executable)
+    chunks = file.source if isinstance(file.source, bytes) else _read_source(file.source)
+    size, sha256 = fsutil.create_file(destination, chunks, executable=file.executable, sync=sync)
+    record = FileRecord(file.path, size, sha256, file.executable)
+    if isinstance(file.source, bytes):
+        written.setdefault((file.source, file.executable), (destination, record))
+    return record
 
 
 def _hard_link(source: Path, destination: Path) -> bool:
@@ -297,10 +314,11 @@ def verify_entry(entry_dir: Path, *, deep: bool) -> tuple[Manifest | None, list[
     problems = []
     if manifest.entry_name != entry_dir.name:
         problems.append(f"entry folder name does not match its manifest ({manifest.entry_name}): {entry_dir}")
+    hashed: dict[tuple[int, int], tuple[int, str]] = {}  # names of one file (hard links) are hashed once
     for record in manifest.files:
         path = entry_dir.joinpath(*PurePosixPath(record.path).parts)
         try:
-            size, sha256 = fsutil.hash_file(path) if deep else (path.stat().st_size, record.sha256)
+            size, sha256 = _hash_once(path, hashed) if deep else (path.stat().st_size, record.sha256)
         except FileNotFoundError:
             problems.append(f"file missing from entry: {path}")
             continue
@@ -310,3 +328,12 @@ def verify_entry(entry_dir: Path, *, deep: bool) -> tuple[Manifest | None, list[
         if size != record.size or sha256 != record.sha256:
             problems.append(f"file changed since it was published (tampered): {path}")
     return manifest, problems
+
+
+def _hash_once(path: Path, hashed: dict[tuple[int, int], tuple[int, str]]) -> tuple[int, str]:
+    """Size and SHA-256 of ``path``, read once however many names its file has in the entry."""
+    status = path.stat()
+    key = (status.st_dev, status.st_ino)
+    if status.st_nlink < 2 or key not in hashed:
+        hashed[key] = fsutil.hash_file(path)
+    return hashed[key]
