@@ -235,7 +235,7 @@ def ensure_windows_python() -> Path:
 
 # shimgen's pure-Python dependencies, copied from the test venv: Windows CPython runs the very
 # versions the native tests run (none of them has compiled parts).
-WINDOWS_DEPENDENCIES = ("click", "distlib", "installer", "pefile.py", "peutils.py", "ordlookup")
+WINDOWS_DEPENDENCIES = ("click", "distlib", "installer", "packaging", "pefile.py", "peutils.py", "ordlookup")
 
 
 @dataclass
