@@ -115,3 +115,39 @@ def test_a_record_row_without_a_hash_is_refused(tmp_path: Path) -> None:
             archive.writestr(name, data)
     with pytest.raises(ShimgenError, match=r"RECORD gives no hash or size for 'demo\.py'"):
         WheelFile(wheel)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        # pip 25.3 and later refuse a version that is not PEP 440 in a file name (pypa/pip#12938)
+        ("password_strength-0.0.1_1-py2.py3-none-any.whl", "invalid version"),
+        ("tool-1.0.dev-r123-py3-none-any.whl", "Invalid build number"),
+        ("tool-1.0-x1-py3-none-any.whl", "Invalid build number"),  # a build tag starts with a digit
+        ("tool-1.0-py3-none.whl", "wrong number of parts"),
+        ("tool__x-1.0-py3-none-any.whl", "Invalid project name"),  # PEP 427 escapes runs as one _
+        ("tool-1.0-py3-none-any.zip", "extension"),
+    ],
+)
+def test_wheel_file_names_pip_refuses_are_refused(tmp_path: Path, name: str, why: str) -> None:
+    """packaging's parse_wheel_filename decides, as it does for pip; shimgen says so its own way."""
+    wheel = build_wheel(tmp_path, "tool", "1.0").rename(tmp_path / name)
+    with pytest.raises(ShimgenError, match="not a wheel file name") as refused:
+        WheelFile(wheel)
+    assert (
+        why in refused.value.message and "PEP 440" in refused.value.hint and refused.value.path == str(wheel)
+    )
+
+
+def test_wheel_file_names_pip_takes_are_taken(tmp_path: Path) -> None:
+    built = build_wheel(tmp_path, "My_Tool", "1.0rc1", {"tool/__init__.py": b""})
+    for name, tags in [
+        ("My_Tool-1.0rc1-py3-none-any.whl", ("py3", "none", "any")),
+        ("My_Tool-1.0rc1-1-py2.py3-none-any.whl", ("py2.py3", "none", "any")),  # a build tag
+        ("My_Tool-1.0rc1-12abc-cp311-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+         ("cp311", "abi3", "manylinux_2_17_x86_64.manylinux2014_x86_64")),
+    ]:  # fmt: skip
+        built = built.rename(tmp_path / name)
+        with WheelFile(built) as opened:
+            assert (opened.dist, opened.version) == ("my-tool", "1.0rc1")  # the version as written
+            assert (opened.python_tag, opened.abi_tag, opened.platform) == tags

@@ -25,10 +25,6 @@ from shimgen.entrypoints import EntryPoint, from_entry_points_txt
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.paths import check_version, normalize_dist
 
-# {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.whl
-_WHEEL_NAME = re.compile(
-    r"^(?P<dist>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?-(?P<python>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl$"
-)
 _HASHES = {"sha256", "sha384", "sha512"}
 
 
@@ -44,16 +40,9 @@ class WheelFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        match = _WHEEL_NAME.match(self.path.name)
-        if match is None:
-            raise ShimgenError(
-                "not a wheel file name (name-version-python-abi-platform.whl)",
-                path=self.path,
-                hint="see PEP 427",
-            )
-        self.dist = normalize_dist(match["dist"])
-        self.version = check_version(match["version"])
-        self.python_tag, self.abi_tag, self.platform = match["python"], match["abi"], match["platform"]
+        dist, version, self.python_tag, self.abi_tag, self.platform = parse_wheel_name(self.path)
+        self.dist = normalize_dist(dist)
+        self.version = check_version(version)
         self.record: dict[str, RecordRow] = {}  # filled by _check, once RECORD is read
         self._verified = False
         self._hashed: set[str] = set()  # members whose bytes matched their RECORD hash
@@ -208,6 +197,30 @@ class WheelFile:
         """Members of ``<name>.data/scripts/``: files that pip would put in Scripts."""
         prefix = f"{self.data_dir}/scripts/"
         return [name for name in self.members if name.startswith(prefix)]
+
+
+def parse_wheel_name(wheel: Path) -> tuple[str, str, str, str, str]:
+    """A wheel file name's distribution, version and tag sets (python, abi, platform), as written.
+
+    packaging's ``parse_wheel_filename`` decides, as it does for pip: the name escaped (PEP 427),
+    a PEP 440 version (pip 25.3 and later refuse a legacy one in a file name), a build tag that
+    starts with a digit, three tag sets. The parts are returned as the file name spells them (the
+    version is matched against the .dist-info folder's, which uses the same spelling); the
+    distribution and version then pass shimgen's own checks for names that become folders.
+    """
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename as error:
+        raise ShimgenError(
+            f"not a wheel file name: {error}",
+            path=wheel,
+            hint="a wheel is named name-version[-build]-python-abi-platform.whl, with a PEP 440 version "
+            "(PEP 427; pip refuses other names too)",
+        ) from None
+    parts = wheel.name[: -len(".whl")].split("-")
+    return parts[0], parts[1], parts[-3], parts[-2], parts[-1]
 
 
 def check_member_path(name: str, wheel: Path) -> str:
