@@ -268,3 +268,23 @@ def test_an_interrupted_adoption_is_finished_by_running_it_again(
     assert [f for f in doctor(Store(prefix)) if f.severity == PROBLEM] == []
     code, out, _ = run("adopt", "--prefix", prefix)
     assert (code, out) == (0, "nothing to adopt\n")
+
+
+def test_a_distribution_pip_installed_with_a_legacy_version_is_adopted(venv: Path) -> None:
+    """pip before 24.1 installed versions that are not PEP 440 ("1.14.0-unknown", its .dist-info
+    named 1.14.0_unknown); pip now ignores such a distribution but leaves it, and its commands keep
+    working. shimgen adopts it under the version as written (only a wheel's file name must be
+    PEP 440: tests/test_wheelfile.py)."""
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    script = venv / "bin" / "gpg-tool"
+    script.write_text(
+        f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom gpg.cli import main\n"
+        "if __name__ == '__main__':\n    sys.exit(main())\n"
+    )
+    script.chmod(0o755)
+    dist_info(site, "gpg", "1.14.0_unknown", [script], "[console_scripts]\ngpg-tool = gpg.cli:main\n")
+    code, out, err = run("adopt", "--prefix", str(venv))
+    assert code == 0 and "adopted gpg 1.14.0_unknown:" in out, (out, err)
+    assert os.readlink(script).startswith("../.shimgen/store/gpg/1.14.0_unknown-")
+    code, out, err = run("sync", "--prefix", str(venv))
+    assert code == 0 and "nothing to adopt or repair" in out, (out, err)

@@ -12,7 +12,13 @@ import pytest
 from shimgen import stub_bytes
 from shimgen.entry import Command, EntryFile
 from shimgen.errors import PathRefused
-from shimgen.paths import check_command_name, check_relative_path
+from shimgen.paths import (
+    MAX_TOKEN_LENGTH,
+    check_command_name,
+    check_relative_path,
+    check_version,
+    normalize_dist,
+)
 from tests.helpers.cli import run
 from tests.helpers.sandbox import Sandbox
 from tests.helpers.wheels import build_wheel
@@ -90,6 +96,66 @@ def test_hostile_distribution_names_are_refused(sandbox: Sandbox, dist: str) -> 
     with pytest.raises(PathRefused, match=r"distribution name|Windows environment cannot hold"):
         sandbox.publish(dist, "1.0", "tool")
     assert sandbox.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *HOSTILE_DISTS,
+        "requests",
+        "Django",
+        "oslo.concurrency",
+        "A_B-c.D",
+        "a__b",
+        "a.-_b",
+        "Zope.Interface",
+        "x",
+        "1",
+        "_lead",
+        "trail.",
+        "a..b",
+        "tool\n",
+        "\u212aelvin",  # the Kelvin sign: "K" to a case-blind Unicode match, "k" once lower-cased
+        "\u017fetuptools",  # long s: "S" to a case-blind Unicode match
+        "\u0131dna",  # dotless i
+        "x" * MAX_TOKEN_LENGTH,
+    ],
+)
+def test_distribution_names_are_packagings(name: str) -> None:
+    """normalize_dist gives canonicalize_name(validate=True)'s answer for every name it is given,
+    and refuses what that refuses (the longer-than-a-folder limit aside)."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    try:
+        expected: str | None = canonicalize_name(name, validate=True)
+    except InvalidName:
+        expected = None
+    if len(name) > MAX_TOKEN_LENGTH:
+        expected = None
+    try:
+        actual: str | None = normalize_dist(name)
+    except PathRefused:
+        actual = None
+    assert actual == expected
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "1.0",
+        "1!2.0.post1+local.7",
+        "1.0rc1",
+        "v1.0",
+        # legacy versions pip installed before 24.1, as their .dist-info names spell them: pip now
+        # ignores such a distribution, and shimgen keeps its commands (a wheel's name must be PEP 440)
+        "1.14.0_unknown",
+        "0.0.1_1",
+        "2004d",
+        "1.0-dev-r123",
+    ],
+)
+def test_versions_already_installed_may_be_legacy_ones(version: str) -> None:
+    assert check_version(version) == version
 
 
 @pytest.mark.parametrize("version", ["../1", "1.0/..", "", "1.", ".1", "1 0", "1\n0", "v" * 101, "1:0"])

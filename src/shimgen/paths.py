@@ -119,28 +119,44 @@ def check_command_name(name: str, *, windows: bool = True) -> str:
     return name
 
 
-# PEP 508 names: letters, digits, and ".-_" inside.
-_DIST_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+# The core metadata's rule for a name: ASCII letters and digits, and ".-_" inside. packaging's
+# (packaging.utils._validate_regex), to the flags: without re.ASCII, IGNORECASE would let the
+# Kelvin sign (U+212A) and the long s (U+017F) match [A-Z], and lower() turn them into "k" and "s".
+_DIST_NAME = re.compile(r"[a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9]", re.IGNORECASE | re.ASCII)
+_SEPARATORS = re.compile(r"[-_.]+")
 # PEP 440 versions and the legacy ones still found in the wild use no other characters.
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
 MAX_TOKEN_LENGTH = 100
 
 
 def normalize_dist(name: str) -> str:
-    """The PEP 503 normalised form of distribution ``name``; raise PathRefused if it is not one."""
-    if len(name) > MAX_TOKEN_LENGTH or not _DIST_NAME.match(name):
+    """The PEP 503 normalised form of distribution ``name``; raise PathRefused if it is not one.
+
+    The same answer as ``packaging.utils.canonicalize_name(name, validate=True)`` for every name
+    (tests/test_paths.py compares them), plus a length limit and the folder rules, since the name
+    becomes a store folder. Not a call to it: packaging.utils imports packaging.tags and logging,
+    about 10 ms, and every sync normalises the name of every ``.dist-info`` in site-packages.
+    """
+    if len(name) > MAX_TOKEN_LENGTH or not _DIST_NAME.fullmatch(name):
         raise PathRefused(
             f"invalid distribution name {name!r}",
-            hint="a distribution name is letters, digits and '.-_' inside (PEP 508), "
+            hint="a distribution name is ASCII letters, digits and '.-_' inside (PEP 508), "
             f"at most {MAX_TOKEN_LENGTH} characters",
         )
-    normalized = re.sub(r"[-_.]+", "-", name).lower()
+    normalized = _SEPARATORS.sub("-", name).lower()
     _check_folder_name(normalized, f"distribution name {name!r}")
     return normalized
 
 
 def check_version(version: str) -> str:
-    """Return ``version`` if it is a plain version token usable in a folder name; raise PathRefused."""
+    """Return ``version`` if it is a version token usable in a folder name; raise PathRefused.
+
+    Not only PEP 440 versions: a distribution pip installed before 24.1 may carry a legacy one
+    (``1.14.0-unknown``, written ``1.14.0_unknown`` in its .dist-info's name). pip 24.1 and later
+    ignore such a distribution without removing it; shimgen keeps its commands working, so a
+    version here only has to be a safe folder name. Where pip insists on PEP 440, in a wheel's
+    file name, shimgen does too (shimgen.wheelfile, through packaging).
+    """
     if len(version) > MAX_TOKEN_LENGTH or not _VERSION.match(version):
         raise PathRefused(
             f"invalid version {version!r}",
