@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from shimgen.launcher import stub_bytes
+from tests.helpers.wheels import TOOL_POINTS, build_wheel
 
 
 def test_a_reader_that_goes_away_is_not_an_error_message(tmp_path: Path) -> None:
@@ -33,8 +35,36 @@ def test_version_and_help_import_none_of_the_heavy_modules() -> None:
         "import sys\n"
         "from shimgen.cli import main\n"
         "heavy = {'pefile', 'asyncio', 'distlib', 'zipfile', 'shimgen.lock', 'shimgen.store',\n"
-        "         'shimgen.install'}\n"
+        "         'shimgen.install', 'packaging', 'importlib.metadata'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+def test_packaging_is_imported_to_judge_a_wheel_not_to_start_or_to_find_nothing_to_do(
+    tmp_path: Path, venv: Path
+) -> None:
+    """packaging (wheel tags and names) and importlib.metadata (entry point values) cost ~10 ms each
+    to import: --version and a sync with nothing to do must not pay for them (issue 15)."""
+    wheel = build_wheel(
+        tmp_path, "tool", "1.0", {"tool/__init__.py": b"def main(): pass\n"}, entry_points=TOOL_POINTS
+    )
+    code = (
+        "import sys\n"
+        "from shimgen.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({'packaging', 'importlib.metadata'} & set(sys.modules)), file=sys.stderr)\n"
+    )
+
+    def imported(*args: str | Path) -> str:
+        result = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True)
+        return result.stderr.splitlines()[-1]
+
+    assert imported("install", "--prefix", venv, wheel) == "['importlib.metadata', 'packaging']"
+    assert os.path.lexists(venv / "bin" / "tool")
+    assert imported("--version") == "[]"
+    assert imported("sync", "--prefix", venv) == "[]"

@@ -33,6 +33,26 @@ def test_entry_points_txt() -> None:
     ]
 
 
+def test_values_as_the_entry_points_specification_writes_them() -> None:
+    """Readers "must accept and ignore spaces" around the colon and the extras; the extras are
+    parsed and may be ignored; every part is a Python identifier, Unicode ones included."""
+    text = (
+        "[console_scripts]\n"
+        "spaced = tool.cli : main\n"
+        "extras = tool.cli:main [ one , two ]\n"
+        "nested = tool:App.cli.run\n"
+        "wërk = wërkzeug.cli:ünïcode\n"
+        "# a comment\n"
+        "; another\n"
+    )
+    assert from_entry_points_txt(text) == [
+        EntryPoint("spaced", "tool.cli", "main"),
+        EntryPoint("extras", "tool.cli", "main"),
+        EntryPoint("nested", "tool", "App.cli.run"),
+        EntryPoint("wërk", "wërkzeug.cli", "ünïcode"),
+    ]
+
+
 def test_pyproject_tables() -> None:
     data = b"""
 [project]
@@ -55,6 +75,12 @@ tool-gui = "tool.gui:main"
         ("[console_scripts]\nx = not a module\n", "is not 'module:function'"),
         ("[console_scripts]\nx = mod\n", "is not 'module:function'"),
         ("[console_scripts]\nx = 1mod:f\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = mod:1f\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = a..b:f\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = m:f:g\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = m:f [extra\n", "is not 'module:function'"),
+        ("[console_scripts]\nx = m:\n", "is not 'module:function'"),
+        ("[console_scripts]\nx =\n", "is not 'module:function'"),
         ("[console_scripts]\n../x = m:f\n", "path separator"),
         ("[console_scripts]\nx = m:f\n[gui_scripts]\nX = m:g\n", "given twice"),
         ("[console_scripts]\nx = m:f\nx = m:g\n", "cannot parse"),

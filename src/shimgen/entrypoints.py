@@ -2,15 +2,17 @@
 
 The same three sources packaging tools use: a wheel's ``entry_points.txt``,
 a loose ``entry_points.txt``, and the ``[project.scripts]`` /
-``[project.gui-scripts]`` tables of ``pyproject.toml``. Every name becomes a
-file name (``Scripts\\NAME.exe``) and every value a Python import, so both are
-checked here, before anything is generated from them.
+``[project.gui-scripts]`` tables of ``pyproject.toml``. The standard library reads
+them: ``entry_points.txt`` is "INI format, as read by configparser" (the entry
+points specification; pypa/installer reads it so too), ``pyproject.toml`` is
+TOML, and a value is split by ``importlib.metadata``'s pattern. Every name becomes
+a file name (``Scripts\\NAME.exe``) and every value a Python import, so shimgen's
+stricter checks come on top, here, before anything is generated from them.
 """
 
 from __future__ import annotations
 
 import configparser
-import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,9 +26,6 @@ else:  # pragma: no cover - exercised on Python 3.9 and 3.10 only
     import tomli as tomllib
 
 GROUPS = {"console_scripts": False, "gui_scripts": True}
-_DOTTED = r"[^\W\d]\w*(?:\.[^\W\d]\w*)*"
-# "module:attr [extra1, extra2]"; the extras are a leftover of setuptools and are ignored.
-_VALUE = re.compile(rf"^\s*(?P<module>{_DOTTED})\s*:\s*(?P<attr>{_DOTTED})\s*(?:\[[^\]]*\])?\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,17 +44,40 @@ class EntryPoint:
             check_command_name(name.strip(), windows=False)
         except PathRefused as error:
             raise PathRefused(f"{error.message}{where}", hint="entry point names become file names") from None
-        match = _VALUE.match(value)
-        if match is None:
+        module, attr = _object_reference(value)
+        if module is None or attr is None:
             raise ShimgenError(
                 f"entry point {name.strip()!r}{where} is not 'module:function' ({value.strip()!r})",
                 hint="write it as package.module:function",
             )
-        return cls(name.strip(), match["module"], match["attr"], gui)
+        return cls(name.strip(), module, attr, gui)
 
     @property
     def value(self) -> str:
         return f"{self.module}:{self.attr}"
+
+
+def _object_reference(value: str) -> tuple[str | None, str | None]:
+    """The module and attribute of an entry point's value, each a dotted Python name, or None.
+
+    The standard library splits the value (``importlib.metadata.EntryPoint.pattern``: spaces
+    around the colon and a trailing ``[extras]`` allowed, as the entry points specification asks
+    of readers; the extras, a leftover of setuptools, are ignored). Its pattern takes any word
+    characters and dots; every part must also be a Python identifier, since it is written into a
+    script as ``from module import attr``, and a command needs the attribute (pip refuses a value
+    without one: "A callable suffix is required").
+    """
+    from importlib.metadata import EntryPoint as Reference
+
+    match = Reference.pattern.match(value.strip())
+    if match is None:
+        return None, None
+    module, attr = match.group("module"), match.group("attr")
+    if not all(part.isidentifier() for part in module.split(".")):
+        return None, None
+    if attr is None or not all(part.isidentifier() for part in attr.split(".")):
+        return module, None
+    return module, attr
 
 
 def check_unique(entry_points: Iterable[EntryPoint], source: str) -> list[EntryPoint]:
