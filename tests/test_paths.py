@@ -7,6 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import packaging
 import pytest
 
 from shimgen import stub_bytes
@@ -22,6 +23,8 @@ from shimgen.paths import (
 from tests.helpers.cli import run
 from tests.helpers.sandbox import Sandbox
 from tests.helpers.wheels import build_wheel
+
+PACKAGING = tuple(int(part) for part in packaging.__version__.split(".")[:2])
 
 
 @pytest.mark.parametrize(
@@ -114,10 +117,6 @@ def test_hostile_distribution_names_are_refused(sandbox: Sandbox, dist: str) -> 
         "_lead",
         "trail.",
         "a..b",
-        "tool\n",
-        "\u212aelvin",  # the Kelvin sign: "K" to a case-blind Unicode match, "k" once lower-cased
-        "\u017fetuptools",  # long s: "S" to a case-blind Unicode match
-        "\u0131dna",  # dotless i
         "x" * MAX_TOKEN_LENGTH,
     ],
 )
@@ -137,6 +136,27 @@ def test_distribution_names_are_packagings(name: str) -> None:
     except PathRefused:
         actual = None
     assert actual == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u212aelvin",  # the Kelvin sign: "K" to a case-blind Unicode match, "k" once lower-cased
+        "\u017fetuptools",  # long s: "S" to a case-blind Unicode match
+        "\u0131dna",  # dotless i: "I"
+        "tool\n",  # "$" matches before a final newline
+    ],
+)
+def test_names_that_only_look_like_ascii_are_refused(name: str) -> None:
+    """packaging before 26 took these (its pattern lacked re.ASCII and fullmatch), and lower-cased
+    the first three into another distribution's name; packaging 26.4 refuses them, as shimgen does."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    with pytest.raises(PathRefused, match="invalid distribution name"):
+        normalize_dist(name)
+    if PACKAGING >= (26, 4):
+        with pytest.raises(InvalidName):
+            canonicalize_name(name, validate=True)
 
 
 @pytest.mark.parametrize(

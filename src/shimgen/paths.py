@@ -120,8 +120,9 @@ def check_command_name(name: str, *, windows: bool = True) -> str:
 
 
 # The core metadata's rule for a name: ASCII letters and digits, and ".-_" inside. packaging's
-# (packaging.utils._validate_regex), to the flags: without re.ASCII, IGNORECASE would let the
-# Kelvin sign (U+212A) and the long s (U+017F) match [A-Z], and lower() turn them into "k" and "s".
+# (packaging.utils._validate_regex, as of 26.4), to the flags: without re.ASCII, IGNORECASE lets
+# the Kelvin sign (U+212A) and the long s (U+017F) match [A-Z], and lower() turns them into "k"
+# and "s" (packaging before 26 did so).
 _DIST_NAME = re.compile(r"[a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9]", re.IGNORECASE | re.ASCII)
 _SEPARATORS = re.compile(r"[-_.]+")
 # PEP 440 versions and the legacy ones still found in the wild use no other characters.
@@ -132,10 +133,11 @@ MAX_TOKEN_LENGTH = 100
 def normalize_dist(name: str) -> str:
     """The PEP 503 normalised form of distribution ``name``; raise PathRefused if it is not one.
 
-    The same answer as ``packaging.utils.canonicalize_name(name, validate=True)`` for every name
-    (tests/test_paths.py compares them), plus a length limit and the folder rules, since the name
-    becomes a store folder. Not a call to it: packaging.utils imports packaging.tags and logging,
-    about 10 ms, and every sync normalises the name of every ``.dist-info`` in site-packages.
+    The same answer as ``packaging.utils.canonicalize_name(name, validate=True)`` (26.4; before
+    26 it took Unicode look-alikes of ASCII letters), as tests/test_paths.py checks, plus a length
+    limit and the folder rules, since the name becomes a store folder. Not a call to it:
+    packaging.utils imports packaging.tags and logging, about 10 ms, and every sync normalises the
+    name of every ``.dist-info`` in site-packages.
     """
     if len(name) > MAX_TOKEN_LENGTH or not _DIST_NAME.fullmatch(name):
         raise PathRefused(
