@@ -19,8 +19,10 @@ Windows one ``Scripts``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,9 +108,9 @@ def entry_point_wheel(folder: Path, entry_points: int) -> Path:
     )
 
 
-def payload_wheel(folder: Path) -> Path:
-    """A wheel whose one command is a 30 MiB native program (random bytes: nothing compresses it)."""
-    program = b"\x7fELF" + os.urandom(PAYLOAD_SIZE - 4)
+def payload_wheel(folder: Path, size: int = PAYLOAD_SIZE) -> Path:
+    """A wheel whose one command is a large native program (random bytes: nothing compresses it)."""
+    program = b"\x7fELF" + os.urandom(size - 4)
     files = {"bigtool/__init__.py": b"", "bigtool-1.0.data/scripts/bigtool": program}
     return build_wheel(folder, "bigtool", "1.0", files)
 
@@ -165,3 +167,55 @@ def _run(argv: list[str], environ: dict[str, str] | None = None) -> None:
         raise RuntimeError(
             f"{argv[:3]} failed ({result.returncode}): {result.stderr.decode(errors='replace')}"
         )
+
+
+HEADER = ["where", "wheel", "tool", "median ms", "min-max ms", "vs installer", "runs"]
+SIZES = {True: [1, 10], False: [1, 10, 100, 1000]}
+
+
+def section(
+    quick: bool, ms: Callable[[float], str], table: Callable[[list[str], list[list[str]]], list[str]]
+) -> list[str]:
+    """The rows of the whole-process table, the growth per added entry point, and the goals."""
+    rounds = 2 if quick else 7
+    byte_compile_shimgen()
+    rows: list[list[str]] = []
+    growth: list[list[str]] = []
+    verdicts: list[str] = []
+    for windows in (False, True):
+        where = "Windows layout" if windows else "POSIX venv"
+        reference = "pypa/installer" if windows else "python -m installer"
+        goal = 1.0 if windows else 1.5
+        medians: dict[str, dict[int, float]] = {}
+        wheels = [(f"{n} entry points", n, _entry_points(n)) for n in SIZES[quick]]
+        size = 1024 * 1024 if quick else PAYLOAD_SIZE  # quick: only proves the row still works
+        wheels.append((f"{size >> 20} MiB program", 0, functools.partial(payload_wheel, size=size)))
+        for label, n, maker in wheels:
+            timings = measure(maker, rounds, windows)
+            base = statistics.median(timings[reference])
+            for tool, samples in timings.items():
+                median = statistics.median(samples)
+                if n:
+                    medians.setdefault(tool, {})[n] = median
+                rows.append([where, label, tool, ms(median), f"{ms(min(samples))}-{ms(max(samples))}",
+                             f"{median / base:.2f}x", str(len(samples))])  # fmt: skip
+            ratio = statistics.median(timings["shimgen install"]) / base
+            verdicts.append(
+                f"{where}, {label}: shimgen {ratio:.2f}x {reference} (goal at most {goal:.1f}x: "
+                f"{'met' if ratio <= goal else 'NOT met'})"
+            )
+        sizes = SIZES[quick]
+        for tool, by_size in medians.items():
+            steps = [(by_size[b] - by_size[a]) / (b - a) * 1000 for a, b in zip(sizes, sizes[1:])]
+            growth.append([where, tool, *(f"{step:.3f}" for step in steps)])
+    growth_header = [
+        "where",
+        "tool",
+        *(f"ms per added entry point, {a} to {b}" for a, b in zip(sizes, sizes[1:])),
+    ]
+    return [*table(HEADER, rows), "", "Growth:", "", *table(growth_header, growth), "",
+            *(f"- {line}" for line in verdicts)]  # fmt: skip
+
+
+def _entry_points(n: int) -> Callable[[Path], Path]:
+    return lambda folder: entry_point_wheel(folder, n)

@@ -42,6 +42,7 @@ def test_benchmarks_run_quick(tmp_path: Path) -> None:
         "Launch overhead (Wine, x64)",
         "Launcher size",
         "Installing a wheel with N console_scripts",
+        "Installing, as a whole process (what a user waits for)",
         "Switching one command",
         "A large native program: install and adopt",
         "Start-up, a sync with nothing to do, and shimgen run (whole processes)",
@@ -64,6 +65,20 @@ def test_benchmarks_run_quick(tmp_path: Path) -> None:
         "bare file operations of shimgen's design",
     }
     assert len(install) == 16 and len(growth) == 8  # 2 layouts x 4 rows x (2 sizes | 1 step)
+
+    process = sections["Installing, as a whole process (what a user waits for)"]
+    growth = [row for row in process if len(row) == 3]
+    process = [row for row in process if len(row) == 7]
+    assert {(row[0], row[2]) for row in process} == {
+        ("POSIX venv", "shimgen install"),
+        ("POSIX venv", "python -m installer"),
+        ("POSIX venv", "uv pip install (warm cache)"),
+        ("POSIX venv", "uv pip install (cold cache)"),
+        ("Windows layout", "shimgen install"),
+        ("Windows layout", "pypa/installer"),
+    }
+    assert len(process) == 18 and len(growth) == 6  # 6 tools x (1, 10 entry points, 1 MiB) | 1 step
+    assert all(float(row[3]) > 0 for row in process)
 
     switch = sections["Switching one command"]
     assert {row[0] for row in switch} == {
