@@ -108,3 +108,34 @@ def test_wheel_entry_points_and_checks(tmp_path: Path) -> None:
         opened.verify()
         assert [e.name for e in opened.entry_points()] == ["tool", "Tool-Two", "tool-gui"]
     assert load_entry_points(wheel) == from_entry_points_txt(ENTRY_POINTS)
+
+
+VALUES = [
+    "tool.cli:main",
+    "tool.cli : main",
+    "tool.cli:App.run [extra]",
+    "tool.cli:App.run[a, b]",
+    "tool",
+    "tool:",
+    ":main",
+    "tool.cli:main extra words",
+    "tool-cli:main",
+    "tool.cli:main [unclosed",
+    "ünïcode.mod:fünc",
+    "tool..cli:main",
+    "tool.cli:main\t",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_values_are_split_as_importlib_metadata_splits_them(value: str) -> None:
+    from importlib.metadata import EntryPoint as Reference
+
+    from shimgen.entrypoints import OBJECT_REFERENCE
+
+    ours, theirs = OBJECT_REFERENCE.match(value.strip()), Reference.pattern.match(value.strip())
+    assert (ours and ours.groupdict()) == (theirs and theirs.groupdict())
+    if ours is not None:
+        reference = Reference(name="x", value=value, group="console_scripts")
+        assert (ours.group("module"), ours.group("attr")) == (reference.module, reference.attr or None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shimgen.errors import PathRefused, ShimgenError
-from shimgen.wheelfile import WheelFile
+from shimgen.wheelfile import WheelFile, parse_headers
 from tests.helpers.cli import run
 from tests.helpers.wheels import (
     build_wheel,
@@ -151,3 +151,32 @@ def test_wheel_file_names_pip_takes_are_taken(tmp_path: Path) -> None:
         with WheelFile(built) as opened:
             assert (opened.dist, opened.version) == ("my-tool", "1.0rc1")  # the version as written
             assert (opened.python_tag, opened.abi_tag, opened.platform) == tags
+
+
+WHEEL_TEXTS = [
+    "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.43.0)\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    "Wheel-Version: 1.0\r\nRoot-Is-Purelib: false\r\nTag: cp313-cp313-win_amd64\r\n",
+    "wheel-version:1.9\nROOT-IS-PURELIB:   True  \n",
+    "Wheel-Version: 1.0\nTag: py2-none-any\nTag: py3-none-any\nWheel-Version: 2.0\n",
+    "Wheel-Version: 1.0\nGenerator: a generator\n  whose name is folded\nRoot-Is-Purelib: true\n",
+    "Wheel-Version: 1.0\n\nRoot-Is-Purelib: true\n",
+    "Wheel-Version: 1.0\nthis line is not a field\nRoot-Is-Purelib: true\n",
+    "Wheel-Version : 1.0\nRoot-Is-Purelib: true\n",
+    "",
+    "\n\nWheel-Version: 1.0\n",
+]
+
+
+@pytest.mark.parametrize("text", WHEEL_TEXTS)
+def test_wheel_fields_are_read_as_email_parser_reads_them(text: str) -> None:
+    from email.parser import Parser
+
+    message = Parser().parsestr(text)
+    ours = parse_headers(text)
+    for field in ("Wheel-Version", "Root-Is-Purelib", "Generator", "Tag"):
+        assert _words(ours.get(field.lower())) == _words(message.get(field)), (field, text)
+
+
+def _words(value: str | None) -> str | None:
+    """A field's value with its folding undone (email keeps the line breaks; shimgen reads words)."""
+    return None if value is None else " ".join(value.split())

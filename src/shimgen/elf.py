@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import struct
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -127,6 +126,8 @@ def _glibc_version(loader: Path) -> tuple[int, int] | None:
 
 
 def _musl_version(loader: str) -> tuple[int, int] | None:
+    import subprocess  # only for a musl Python: glibc's version is read, not run
+
     try:
         result = subprocess.run([loader], capture_output=True, text=True, errors="replace", timeout=30)
     except (OSError, subprocess.SubprocessError):

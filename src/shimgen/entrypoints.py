@@ -5,7 +5,7 @@ a loose ``entry_points.txt``, and the ``[project.scripts]`` /
 ``[project.gui-scripts]`` tables of ``pyproject.toml``. The standard library reads
 them: ``entry_points.txt`` is "INI format, as read by configparser" (the entry
 points specification; pypa/installer reads it so too), ``pyproject.toml`` is
-TOML, and a value is split by ``importlib.metadata``'s pattern. Every name becomes
+TOML, and a value is split as ``importlib.metadata`` splits it. Every name becomes
 a file name (``Scripts\\NAME.exe``) and every value a Python import, so shimgen's
 stricter checks come on top, here, before anything is generated from them.
 """
@@ -13,17 +13,13 @@ stricter checks come on top, here, before anything is generated from them.
 from __future__ import annotations
 
 import configparser
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.paths import check_command_name
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.9 and 3.10 only
-    import tomli as tomllib
 
 GROUPS = {"console_scripts": False, "gui_scripts": True}
 
@@ -57,19 +53,24 @@ class EntryPoint:
         return f"{self.module}:{self.attr}"
 
 
+# importlib.metadata.EntryPoint.pattern, the same in Python 3.9 to 3.13.
+OBJECT_REFERENCE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+
+
 def _object_reference(value: str) -> tuple[str | None, str | None]:
     """The module and attribute of an entry point's value, each a dotted Python name, or None.
 
-    The standard library splits the value (``importlib.metadata.EntryPoint.pattern``: spaces
-    around the colon and a trailing ``[extras]`` allowed, as the entry points specification asks
-    of readers; the extras, a leftover of setuptools, are ignored). Its pattern takes any word
-    characters and dots; every part must also be a Python identifier, since it is written into a
-    script as ``from module import attr``, and a command needs the attribute (pip refuses a value
-    without one: "A callable suffix is required").
+    The value is split as the standard library splits it (``importlib.metadata.EntryPoint``'s
+    pattern: spaces around the colon and a trailing ``[extras]`` allowed, as the entry points
+    specification asks of readers; the extras, a leftover of setuptools, are ignored). The
+    pattern is written out here, because importing importlib.metadata (and the email package
+    it pulls in) costs every install several milliseconds for one regular expression;
+    tests/test_entrypoints.py holds the answers equal to importlib.metadata's. Its pattern takes
+    any word characters and dots; every part must also be a Python identifier, since it is
+    written into a script as ``from module import attr``, and a command needs the attribute (pip
+    refuses a value without one: "A callable suffix is required").
     """
-    from importlib.metadata import EntryPoint as Reference
-
-    match = Reference.pattern.match(value.strip())
+    match = OBJECT_REFERENCE.match(value.strip())
     if match is None:
         return None, None
     module, attr = match.group("module"), match.group("attr")
@@ -114,6 +115,11 @@ def from_entry_points_txt(text: str, *, source: str = "entry_points.txt") -> lis
 
 def from_pyproject(data: bytes, *, source: str = "pyproject.toml") -> list[EntryPoint]:
     """The ``[project.scripts]`` and ``[project.gui-scripts]`` of a ``pyproject.toml``."""
+    if sys.version_info >= (3, 11):  # imported here: installing a wheel never reads TOML
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.9 and 3.10 only
+        import tomli as tomllib
+
     try:
         project = tomllib.loads(data.decode("utf-8")).get("project", {})
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

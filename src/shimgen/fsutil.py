@@ -12,8 +12,8 @@ giving up with the old file intact.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
+import functools
 import hashlib
 import os
 import random
@@ -32,10 +32,12 @@ RETRY_DELAYS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7)
 COPY_CHUNK = 1 << 20
 
 
-def _find_syncfs() -> Callable[[int], int] | None:
-    """Linux's syncfs(2) from the C library, or None where there is none."""
-    if not sys.platform.startswith("linux"):
-        return None
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2) from the C library (glibc and musl have it), found on first use: ctypes
+    costs a few milliseconds to import, and a command that writes nothing never needs it."""
+    import ctypes
+
     try:
         function = ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):
@@ -45,13 +47,11 @@ def _find_syncfs() -> Callable[[int], int] | None:
     return function
 
 
-_SYNCFS = _find_syncfs()
-
 # Writers of many small files (a store entry, a batch of link records or launchers) skip the
 # per-file fsync when this is true and call sync_filesystem() once before any of those files is
 # renamed into a place a reader looks. A thousand entry points then cost one flush, not a
 # thousand (dpkg batches the same way). Elsewhere each file is fsynced as it is written.
-DEFER_FILE_SYNC = _SYNCFS is not None
+DEFER_FILE_SYNC = sys.platform.startswith("linux")
 
 
 def sync_filesystem(folder: Path) -> None:
@@ -60,10 +60,16 @@ def sync_filesystem(folder: Path) -> None:
     Only valid where :data:`DEFER_FILE_SYNC` is true; it flushes data and
     metadata (new names included) of the whole filesystem.
     """
-    assert _SYNCFS is not None, "sync_filesystem needs syncfs(2): check DEFER_FILE_SYNC first"
+    assert DEFER_FILE_SYNC, "sync_filesystem is for Linux: check DEFER_FILE_SYNC first"
+    syncfs = _syncfs()
+    if syncfs is None:  # a C library without syncfs(2): flush every filesystem instead
+        os.sync()
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        if _SYNCFS(fd) != 0:
+        if syncfs(fd) != 0:
+            import ctypes
+
             error = ctypes.get_errno()
             raise ShimgenError(f"cannot flush the files just written ({os.strerror(error)})", path=folder)
     finally:

@@ -17,7 +17,6 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.parser import Parser
 from pathlib import Path
 from types import TracebackType
 
@@ -93,14 +92,14 @@ class WheelFile:
                     "(a wheel has one .dist-info and at most one .data folder)",
                     path=self.path,
                 )
-        wheel = Parser().parsestr(self.read_text("WHEEL"))
-        version = (wheel.get("Wheel-Version") or "").split(".")
+        wheel = parse_headers(self.read_text("WHEEL"))
+        version = wheel.get("wheel-version", "").split(".")
         if version[0] != "1":
             raise ShimgenError(
-                f"unsupported Wheel-Version {wheel.get('Wheel-Version')!r} (shimgen reads 1.x)",
+                f"unsupported Wheel-Version {wheel.get('wheel-version')!r} (shimgen reads 1.x)",
                 path=self.path,
             )
-        self.root_is_purelib = (wheel.get("Root-Is-Purelib") or "").strip().lower() == "true"
+        self.root_is_purelib = wheel.get("root-is-purelib", "").strip().lower() == "true"
         self.record = self._read_record()
 
     def _read_record(self) -> dict[str, RecordRow]:
@@ -244,3 +243,25 @@ def _dist_info_matches(folder: str, dist: str, version: str) -> bool:
         return normalize_dist(name) == dist and folder_version == version
     except ShimgenError:
         return False
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """The fields of a ``WHEEL`` file, keys in lower case: the first of each, as email.parser
+    reads them (RFC 822 headers, a folded line joined to its field, the end at the first line
+    that is blank or not a field).
+
+    Written out because the email package, with what it imports, costs every install a few
+    milliseconds for two fields; tests/test_wheelfile.py holds the answers equal to email's.
+    """
+    fields: dict[str, list[str]] = {}
+    current: list[str] | None = None  # the lines of the field being read; None: a repeated one
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and line.strip():
+            if current is not None:
+                current.append(line)
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.rstrip() or " " in name:
+            break
+        current = None if name.lower() in fields else fields.setdefault(name.lower(), [value])
+    return {key: "\n".join(lines).strip() for key, lines in fields.items()}
