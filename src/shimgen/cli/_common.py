@@ -56,6 +56,19 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+SHOWN_COMMANDS = 10
+
+
+def command_list(names: list[str]) -> str:
+    """``; commands: a, b, c``, the first ten of many and how many more: a wheel with a thousand
+    entry points should not print a thousand names (``shimgen list`` shows them all)."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:SHOWN_COMMANDS])
+    more = len(names) - SHOWN_COMMANDS
+    return f"; commands: {shown}" + (f" and {more} more ('shimgen list' shows them all)" if more > 0 else "")
+
+
 def _waiting(lock: Path) -> None:
     click.echo(f"shimgen: waiting for another shimgen to finish with {lock}", err=True)
 

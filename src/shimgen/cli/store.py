@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shimgen.cli._common import EXIT_PROBLEMS, store_options
+from shimgen.cli._common import EXIT_PROBLEMS, command_list, store_options
 from shimgen.defaults import ARCHES, DEFAULT_KEEP, POSIX, WINDOWS
 from shimgen.paths import version_of
 
@@ -72,7 +72,7 @@ def link(
     click.echo(f"{action} {result.dist} {result.version}: {relative}")
     if result.previous and result.previous != result.entry.name:
         click.echo(f"switched from {version_of(result.previous)} ({result.previous})")
-    click.echo(f"commands: {', '.join(c.name for c in commands)}")
+    click.echo(command_list([c.name for c in commands]).removeprefix("; "))
 
 
 @click.command(name="list")
@@ -137,7 +137,7 @@ def remove(store: Store, dist: str) -> None:
     from shimgen.install import remove_commands
 
     commands = remove_commands(store, dist)
-    click.echo(f"removed {dist}" + (f"; commands: {', '.join(commands)}" if commands else ""))
+    click.echo(f"removed {dist}" + command_list(list(commands)))
 
 
 @click.command()

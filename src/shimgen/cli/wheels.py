@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shimgen.cli._common import echo_adoption, store_options
+from shimgen.cli._common import command_list, echo_adoption, store_options
 from shimgen.defaults import PLATFORM_TAGS
 from shimgen.errors import ShimgenError
 
@@ -64,7 +64,7 @@ def install(store: Store, wheels: tuple[Path, ...], platform: str | None) -> Non
             with naming(ready.wheel):
                 result = ready.run(progress)
             was = f" (was {result.previous})" if result.previous and result.previous != result.version else ""
-            commands = f"; commands: {', '.join(result.commands)}" if result.commands else ""
+            commands = command_list(list(result.commands))
             click.echo(f"installed {result.dist} {result.version}{was}{commands}")
 
 
