@@ -11,10 +11,10 @@ Each run is one process installing one wheel into a fresh prefix, start-up inclu
   launchers of the OS it runs on, and there is no way to ask Linux uv for Windows ones.
 
 The wheels: one with N console_scripts for N = 1, 10, 100, 1000 (ten small modules), and one
-with a 30 MiB native program in ``.data/scripts``. Tools run interleaved, the order rotating
-every round, the filesystem flushed (untimed) before each run, so no tool pays for another's
-writes. A POSIX prefix holds ``bin/python`` (a symlink to this interpreter) and ``lib``; the
-Windows one ``Scripts``.
+with a 30 MiB native program in ``.data/scripts`` (an ELF file; a ``.exe`` for the Windows layout).
+Tools run interleaved, the order rotating every round, the filesystem flushed (untimed) before
+each run, so no tool pays for another's writes. A POSIX prefix holds ``bin/python`` (a symlink
+to this interpreter) and ``lib``; the Windows one ``Scripts``.
 """
 
 from __future__ import annotations
@@ -108,10 +108,19 @@ def entry_point_wheel(folder: Path, entry_points: int) -> Path:
     )
 
 
-def payload_wheel(folder: Path, size: int = PAYLOAD_SIZE) -> Path:
-    """A wheel whose one command is a large native program (random bytes: nothing compresses it)."""
-    program = b"\x7fELF" + os.urandom(size - 4)
-    files = {"bigtool/__init__.py": b"", "bigtool-1.0.data/scripts/bigtool": program}
+def payload_wheel(folder: Path, size: int = PAYLOAD_SIZE, windows: bool = False) -> Path:
+    """A wheel whose one command is a large native program, padded with random bytes (nothing
+    compresses them): an ELF file, or for the Windows layout a Windows program (distlib's x64
+    stub), since only a program is a command there."""
+    if windows:
+        import distlib
+
+        head = (Path(distlib.__file__).parent / "t64.exe").read_bytes()
+        name = "bigtool.exe"
+    else:
+        head, name = b"\x7fELF", "bigtool"
+    program = head + os.urandom(size - len(head))
+    files = {"bigtool/__init__.py": b"", f"bigtool-1.0.data/scripts/{name}": program}
     return build_wheel(folder, "bigtool", "1.0", files)
 
 
@@ -189,7 +198,9 @@ def section(
         medians: dict[str, dict[int, float]] = {}
         wheels = [(f"{n} entry points", n, _entry_points(n)) for n in SIZES[quick]]
         size = 1024 * 1024 if quick else PAYLOAD_SIZE  # quick: only proves the row still works
-        wheels.append((f"{size >> 20} MiB program", 0, functools.partial(payload_wheel, size=size)))
+        wheels.append(
+            (f"{size >> 20} MiB program", 0, functools.partial(payload_wheel, size=size, windows=windows))
+        )
         for label, n, maker in wheels:
             timings = measure(maker, rounds, windows)
             base = statistics.median(timings[reference])

@@ -39,13 +39,20 @@ def assert_record_is_true(dist_info: Path) -> dict[str, list[str]]:
 
 def assert_record_follows_rule(dist_info: Path) -> list[str]:
     """RECORD by shimgen's rule (shimgen.record): true, no row for shimgen's own files, and the
-    command shims (rows naming Scripts/ or bin/) before every other row; returns its paths in order."""
+    command shims (rows naming bin/, or an .exe in Scripts/: a Windows layout's other scripts are
+    files like the library's) before every other row; returns its paths in order."""
     assert_record_is_true(dist_info)
     with open(dist_info / "RECORD", newline="", encoding="utf-8") as stream:
         paths = [row[0] for row in csv.reader(stream) if row]
     assert not [p for p in paths if "/.shimgen/" in f"/{p}"], paths
     shims = [
-        i for i, p in enumerate(paths) if p.split("/")[-2:-1] in (["Scripts"], ["bin"]) and p.startswith("..")
+        i
+        for i, p in enumerate(paths)
+        if p.startswith("..")
+        and (
+            p.split("/")[-2:-1] == ["bin"]
+            or (p.split("/")[-2:-1] == ["Scripts"] and p.lower().endswith(".exe"))
+        )
     ]
     assert shims == list(range(len(shims))), paths
     return paths

@@ -31,6 +31,7 @@ from shimgen.environment import (
 )
 from shimgen.errors import PathRefused, ShimgenError
 from shimgen.install.journal import Journal, Plan, finish, prefix_relative, recover
+from shimgen.install.loose_scripts import loose_destinations, split_scripts
 from shimgen.paths import check_relative_path, normalize_dist
 from shimgen.record import FileDigest
 from shimgen.scripts import entry_point_files, posix_shebang
@@ -68,6 +69,7 @@ class Installation:
         self._unplaced: list[tuple[Path, Path]] = []  # (temporary, destination) of library files
         self._digests: dict[Path, FileDigest | None] = {}  # of the library files, for RECORD
         self.scripts: list[EntryFile] = []
+        self._loose: list[tuple[Path, EntryFile]] = []  # scripts for Scripts itself (see loose_scripts)
         self.entry_points: list[EntryPoint] = []
         # What check() accepted: the store's plan for the entry (None: no commands), for the version.
         # Adding a script or an entry point afterwards drops it, so finalize checks again.
@@ -201,7 +203,7 @@ class Installation:
 
     def contents(self) -> tuple[list[EntryFile], list[Command]]:
         """What the store entry would hold: the wheel's scripts, then its entry points, and their commands."""
-        files = list(self.scripts)
+        files, _ = split_scripts(self.scripts, self.scheme)
         commands = _script_commands(files, self.scheme)
         python_files, python_commands = entry_point_files(self.entry_points, self.scheme)
         return files + python_files, commands + python_commands
@@ -210,9 +212,13 @@ class Installation:
         """Refuse, before anything is written, commands the environment cannot take; the store's plan."""
         self._check_interpreter()
         files, commands = self.contents()
+        earlier = installed_versions(self.scheme, self.dist)
+        self._loose = loose_destinations(
+            split_scripts(self.scripts, self.scheme)[1], self.scheme, self.dist, earlier
+        )
         plan = None
         if commands:
-            take_over = self._taken_over(installed_versions(self.scheme, self.dist), commands)
+            take_over = self._taken_over(earlier, commands)
             plan = self.store.plan(
                 self.dist, version, files, commands, kind=self.kind, arch=self.arch, take_over=take_over
             )
@@ -266,6 +272,9 @@ class Installation:
         # before this wheel's dist-info is in place.
         earlier = installed_versions(scheme, self.dist)
         planned = self._plan[1] if self._plan and self._plan[0] == version else self.check(version)
+        for destination, file in self._loose:  # journaled like library files: the commit covers them
+            data = file.source if isinstance(file.source, bytes) else file.source.read_bytes()
+            self.write_to(destination, data)
         entry = None
         if planned is not None:
             entry = store.build(planned).manifest.entry_name
@@ -333,7 +342,7 @@ def _script_commands(files: list[EntryFile], scheme: Scheme) -> list[Command]:
         name = file.path
         if scheme.windows:
             if not name.lower().endswith(".exe"):
-                continue  # pip runs such scripts through a launcher too; shimgen's store keeps them as data
+                continue  # beside the programs, as data (see shimgen.install.loose_scripts)
             name = name[:-4]
         commands.append(Command(name, file.path))
     return commands
