@@ -180,3 +180,20 @@ def test_wheel_fields_are_read_as_email_parser_reads_them(text: str) -> None:
 def _words(value: str | None) -> str | None:
     """A field's value with its folding undone (email keeps the line breaks; shimgen reads words)."""
     return None if value is None else " ".join(value.split())
+
+
+def test_verify_does_not_read_again_a_member_read_and_checked_already(tmp_path: Path) -> None:
+    """An install holds its scripts whole, read (and checked) before verify: a big program is
+    inflated and hashed once."""
+    wheel = build_wheel(
+        tmp_path, "tool", "1.0", {"tool/__init__.py": b"x = 1\n", "tool-1.0.data/scripts/big": b"B" * 4096}
+    )
+    with WheelFile(wheel) as opened:
+        inflated: list[str] = []
+        read = opened._zip.read
+        opened._zip.read = lambda name, *args: (inflated.append(name), read(name, *args))[1]  # type: ignore[method-assign]
+        opened.read("tool-1.0.data/scripts/big")
+        counted: list[int] = []
+        opened.verify(counted.append)
+        assert inflated.count("tool-1.0.data/scripts/big") == 1 and "tool/__init__.py" in inflated
+        assert sum(counted) == opened.uncompressed_size  # the progress a caller expects is unchanged

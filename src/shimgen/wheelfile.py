@@ -172,13 +172,18 @@ class WheelFile:
             raise ShimgenError(f"wheel member {member} is not UTF-8", path=self.path) from None
 
     def verify(self, progress: Callable[[int], None] | None = None) -> None:
-        """Check every member against RECORD (hash and size); only once per open wheel."""
+        """Check every member against RECORD (hash and size); only once per open wheel.
+
+        A member :meth:`read` has checked already is not read again (an install reads its
+        scripts whole before this, so a 30 MiB program is inflated and hashed once, not
+        twice); ``progress`` still counts it, so a caller's total stays the same.
+        """
         if self._verified:
             return
         for name in self.members:
-            data = self.read(name)
+            size = self._zip.getinfo(name).file_size if name in self._hashed else len(self.read(name))
             if progress:
-                progress(len(data))
+                progress(size)
         self._verified = True
 
     @property

@@ -90,7 +90,6 @@ def prepare_install(
     The CLI prepares every wheel it is given before it installs the first.
     """
     check_fits(store, wheel, platform)
-    wheel.verify(progress)
     installation = Installation(store, wheel.dist, platform=platform)
     library: list[tuple[str, Path]] = []
     for member in wheel.members:
@@ -111,6 +110,9 @@ def prepare_install(
                 progress(len(data))
         else:
             library.append((member, destination))
+    # Every member is checked against RECORD before anything is written: the scripts as they
+    # were read above (they are held whole, for the store entry), the rest here.
+    wheel.verify(progress)
     for point in wheel.entry_points():
         installation.add_entry_point(point)
     installation.check(wheel.version)
