@@ -30,27 +30,27 @@ def test_the_glibc_version_read_from_the_loader_is_the_one_this_python_runs_with
 
 @pytest.mark.zig
 @pytest.mark.parametrize(
-    ("target", "flags", "bits", "machine", "loader", "hard_float"),
+    ("target", "static", "bits", "machine", "loader", "hard_float"),
     [
-        ("x86_64-linux-gnu", (), 64, EM_X86_64, "/lib64/ld-linux-x86-64.so.2", False),
-        ("x86-linux-gnu", (), 32, EM_386, "/lib/ld-linux.so.2", False),
-        ("aarch64-linux-gnu", (), 64, 183, "/lib/ld-linux-aarch64.so.1", False),
-        ("arm-linux-gnueabihf", (), 32, EM_ARM, "/lib/ld-linux-armhf.so.3", True),
-        ("arm-linux-gnueabi", (), 32, EM_ARM, "/lib/ld-linux.so.3", False),
-        ("x86_64-linux-musl", ("-dynamic",), 64, EM_X86_64, "/lib/ld-musl-x86_64.so.1", False),
-        ("x86_64-linux-musl", (), 64, EM_X86_64, None, False),  # static: no loader
+        ("x86_64-linux-gnu", False, 64, EM_X86_64, "/lib64/ld-linux-x86-64.so.2", False),
+        ("x86-linux-gnu", False, 32, EM_386, "/lib/ld-linux.so.2", False),
+        ("aarch64-linux-gnu", False, 64, 183, "/lib/ld-linux-aarch64.so.1", False),
+        ("arm-linux-gnueabihf", False, 32, EM_ARM, "/lib/ld-linux-armhf.so.3", True),
+        ("arm-linux-gnueabi", False, 32, EM_ARM, "/lib/ld-linux.so.3", False),
+        ("x86_64-linux-musl", False, 64, EM_X86_64, "/lib/ld-musl-x86_64.so.1", False),
+        ("x86_64-linux-musl", True, 64, EM_X86_64, None, False),  # static: no loader
     ],
 )
 def test_elf_headers_of_programs_for_other_machines(
     tmp_path: Path,
     target: str,
-    flags: tuple[str, ...],
+    static: bool,
     bits: int,
     machine: int,
     loader: str | None,
     hard_float: bool,
 ) -> None:
-    program = read_elf(linux_program(tmp_path, target, *flags))
+    program = read_elf(linux_program(tmp_path, target, static=static))
     assert program is not None
     assert (program.bits, program.machine, program.interpreter) == (bits, machine, loader)
     assert program.little_endian

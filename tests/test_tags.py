@@ -278,7 +278,7 @@ def test_a_32_bit_arm_python(tmp_path: Path) -> None:
 @linux_only
 @pytest.mark.zig
 def test_a_musl_python_takes_no_manylinux_wheel(tmp_path: Path) -> None:
-    prefix = _venv(tmp_path, linux_program(tmp_path, "x86_64-linux-musl", "-dynamic"), "version = 3.12.0\n")
+    prefix = _venv(tmp_path, linux_program(tmp_path, "x86_64-linux-musl"), "version = 3.12.0\n")
     platform = environment_machines(prefix)
     assert "musl" in platform.name
     python = Interpreter((3, 12))
