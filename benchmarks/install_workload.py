@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.helpers.wheels import build_wheel  # noqa: E402
 
+from benchmarks.interleave import in_turn  # noqa: E402
+
 
 def make_wheel(folder: Path, entry_points: int) -> Path:
     files = {f"bench/mod{i}.py": f"def main():\n    return {i}\n".encode() for i in range(10)}
@@ -143,8 +145,7 @@ def measure(entry_points: int, rounds: int, windows: bool) -> dict[str, list[flo
         root = Path(scratch)
         wheel = make_wheel(root, entry_points)
         for round_number in range(rounds):
-            shift = round_number % len(tools)  # the order rotates: no tool always runs first
-            for name, tool in tools[shift:] + tools[:shift]:
+            for name, tool in in_turn(tools, round_number):
                 prefix = root / f"{round_number}-{name.split()[0].replace('/', '-')}"
                 prefix.mkdir()
                 if windows:

@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers.wheels import build_wheel  # noqa: E402
 
+from benchmarks.interleave import byte_compile_shimgen, environment, in_turn  # noqa: E402
+
 BIN = Path(sys.executable).parent
 SHIMGEN = BIN / "shimgen"
 UV = BIN / "uv"
@@ -145,12 +147,11 @@ def measure(wheel_maker: Callable[[Path], Path], rounds: int, windows: bool) -> 
         commands = tools(windows, uv_cache)
         if not windows:  # fill the warm cache (untimed)
             _run(commands["uv pip install (warm cache)"](wheel, fresh_prefix(root, "warm-up", False)))
-        environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        environ = environment()
         timings: dict[str, list[float]] = {name: [] for name in commands}
         names = list(commands)
         for round_number in range(rounds + 1):
-            shift = round_number % len(names)
-            for name in names[shift:] + names[:shift]:
+            for name in in_turn(names, round_number):
                 prefix = fresh_prefix(root, f"{round_number}-{names.index(name)}", windows)
                 if hasattr(os, "sync"):
                     os.sync()
@@ -159,11 +160,6 @@ def measure(wheel_maker: Callable[[Path], Path], rounds: int, windows: bool) -> 
                 if round_number:  # the first round warms the page cache and the interpreters
                     timings[name].append(time.perf_counter() - started)
         return timings
-
-
-def byte_compile_shimgen() -> None:
-    """As an installed copy has it: every module byte-compiled (pip compiles at install)."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "shimgen")], check=True)
 
 
 def have_uv() -> bool:

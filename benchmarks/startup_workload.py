@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers.wheels import build_wheel  # noqa: E402
 
+from benchmarks.interleave import byte_compile_shimgen, environment, in_turn  # noqa: E402
+
 SHIMGEN = Path(sys.executable).with_name("shimgen")
 UV = Path(sys.executable).with_name("uv")
 
@@ -50,15 +52,12 @@ def measure(rounds: int, dists: int) -> dict[str, list[float]]:
             "true": [true],
             "shimgen run -- true": [str(SHIMGEN), "run", "--prefix", str(venv), "--", true],
         }
-        # As an installed copy has them: every module byte-compiled (pip compiles at install; an
-        # editable checkout under PYTHONDONTWRITEBYTECODE would compile shimgen on every start).
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "shimgen")], check=True)
-        environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        byte_compile_shimgen()
+        environ = environment()
         timings: dict[str, list[float]] = {name: [] for name in commands}
         names = list(commands)
         for round_number in range(rounds + 1):
-            shift = round_number % len(names)
-            for name in names[shift:] + names[:shift]:
+            for name in in_turn(names, round_number):
                 started = time.perf_counter()
                 subprocess.run(
                     commands[name],
