@@ -250,7 +250,7 @@ def build_entry(
 def _put_file(
     scratch: Path, file: EntryFile, written: dict[tuple[bytes, bool], tuple[Path, FileRecord]], *, sync: bool
 ) -> FileRecord:
-    """Write one file into the entry being built; ``written`` remembers the contents given as bytes.
+    """Write one file into the entry being built; ``written`` remembers small contents given as bytes.
 
     The same contents given again (every Windows entry-point script of an entry is one
     script, see shimgen.scripts) become another name of the first file: a hard link costs
@@ -263,16 +263,22 @@ def _put_file(
     if file.link and isinstance(file.source, Path) and _hard_link(file.source, destination):
         size, sha256 = fsutil.hash_file(destination)
         return FileRecord(file.path, size, sha256, file.executable)
-    if isinstance(file.source, bytes):
-        same = written.get((file.source, file.executable))
+    small = file.source if isinstance(file.source, bytes) and len(file.source) <= _SHARED_AT_MOST else None
+    if small is not None:
+        same = written.get((small, file.executable))
         if same is not None and _hard_link(same[0], destination):
             return FileRecord(file.path, same[1].size, same[1].sha256, file.executable)
     chunks = file.source if isinstance(file.source, bytes) else _read_source(file.source)
     size, sha256 = fsutil.create_file(destination, chunks, executable=file.executable, sync=sync)
     record = FileRecord(file.path, size, sha256, file.executable)
-    if isinstance(file.source, bytes):
-        written.setdefault((file.source, file.executable), (destination, record))
+    if small is not None:
+        written.setdefault((small, file.executable), (destination, record))
     return record
+
+
+# Files shared by content are scripts, a few hundred bytes each. Looking a large program up by its
+# bytes would hash all of them (about 10 ms for 30 MiB) for a match that never happens.
+_SHARED_AT_MOST = 64 * 1024
 
 
 def _hard_link(source: Path, destination: Path) -> bool:

@@ -212,10 +212,10 @@ class Installation:
         """Refuse, before anything is written, commands the environment cannot take; the store's plan."""
         self._check_interpreter()
         files, commands = self.contents()
-        earlier = installed_versions(self.scheme, self.dist)
-        self._loose = loose_destinations(
-            split_scripts(self.scripts, self.scheme)[1], self.scheme, self.dist, earlier
-        )
+        loose = split_scripts(self.scripts, self.scheme)[1]
+        # read only when something is judged by it: most wheels have no loose script
+        earlier = installed_versions(self.scheme, self.dist) if commands or loose else []
+        self._loose = loose_destinations(loose, self.scheme, self.dist, earlier)
         plan = None
         if commands:
             take_over = self._taken_over(earlier, commands)
