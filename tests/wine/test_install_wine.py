@@ -275,3 +275,45 @@ def test_adopt_a_real_pypi_wheel_ruff_installed_by_installer_while_ruff_runs(
     assert result.returncode == 0, result.stderr
     assert [p for p in prefix.rglob("*") if "ruff" in p.name.lower()] == []
     assert windows_shimgen.cli("doctor", "--prefix", windows_path(prefix)).returncode == 0
+
+
+def batch_wheel(folder: Path, version: str) -> Path:
+    """A wheel whose only script is a batch file: no program, so it goes into Scripts as pip puts it.
+    Run with a marker path, it says its version, then waits in the environment's Python."""
+    batch = (
+        "@echo off\r\n"
+        f"echo tool {version}\r\n"
+        'if not "%~1"=="" "%~dp0python.exe" -c '
+        '"import sys, time; open(sys.argv[1], \'w\'); time.sleep(20)" "%~1"\r\n'
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"tooly/__init__.py": b"", f"tooly-{version}.data/scripts/tool.bat": batch.encode()}
+    return build_wheel(folder, "tooly", version, files, platform="win_amd64")
+
+
+def test_a_batch_script_goes_into_scripts_and_is_upgraded_while_it_runs(
+    wine: Wine, windows_shimgen: WindowsShimgen, windows_python: Path, tmp_path: Path, wait_until
+) -> None:
+    """cmd reads a running batch file and does not lock it (only programs and DLLs are mapped), so
+    shimgen writes it in place, journaled like a library file, even while it runs."""
+    prefix = windows_env(tmp_path, windows_python)
+    v1, v2 = (batch_wheel(tmp_path / f"wheels-{v}", v) for v in ("1.0", "2.0"))
+    result = windows_shimgen.cli("install", "--prefix", windows_path(prefix), windows_path(v1))
+    assert result.returncode == 0 and result.stdout == "installed tooly 1.0\n", result.stdout + result.stderr
+    batch = prefix / "Scripts" / "tool.bat"
+    said = wine.run("cmd", "/c", windows_path(batch))
+    assert said.stdout.strip() == "tool 1.0", said.stdout + said.stderr
+
+    marker = tmp_path / "batch-running"
+    running = wine.start("cmd", "/c", windows_path(batch), windows_path(marker))
+    try:
+        assert wait_until(marker.exists)
+        result = windows_shimgen.cli("install", "--prefix", windows_path(prefix), windows_path(v2))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert running.poll() is None  # the upgrade happened while the batch file ran
+    finally:
+        running.kill()
+    assert wine.run("cmd", "/c", windows_path(batch)).stdout.strip() == "tool 2.0"
+    assert_record_is_true(prefix / "Lib" / "site-packages" / "tooly-2.0.dist-info")
+    result = windows_shimgen.cli("uninstall", "--prefix", windows_path(prefix), "tooly")
+    assert result.returncode == 0 and not batch.exists(), result.stdout + result.stderr

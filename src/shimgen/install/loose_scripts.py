@@ -11,7 +11,8 @@ recorded like a library file; without this they would have nowhere to go, as an 
 a command.
 
 Nothing is locked by running such a file (cmd, PowerShell and Python read them; only
-programs and DLLs are mapped), so writing them in place holds the invariant. A loose script
+programs and DLLs are mapped), so writing them in place holds the invariant (tests/wine/
+test_install_wine.py upgrades a batch file while cmd runs it). A loose script
 never replaces a file of the environment itself (``activate.bat``) or one another
 distribution installed.
 """
